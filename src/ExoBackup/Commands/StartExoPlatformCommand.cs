@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using ExoBackup.Engine.Platform;
+
+namespace ExoBackup.Commands;
+
+/// <summary>Start-ExoPlatform: runs start_eXo.sh --background and, with -Wait, waits until eXo has started.</summary>
+[Cmdlet(VerbsLifecycle.Start, "ExoPlatform", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(Platform))]
+public sealed class StartExoPlatformCommand : ExoCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Home", "FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = ["."];
+
+    /// <summary>Wait until "Server startup in" is logged or the HTTP port answers.</summary>
+    [Parameter] public SwitchParameter Wait { get; set; }
+
+    /// <summary>Seconds to wait with -Wait.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int Timeout { get; set; } = 600;
+
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
+    // Cluster nodes start one after another (eXo's own advice), so each is handled as it arrives.
+    protected override void ProcessRecord()
+    {
+        foreach (var p in Path)
+        {
+            var home = ResolvePath(p);
+            var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
+            if (!ShouldProcess(info.Home, info.IsRunning ? "Start eXo (already running)" : "Start eXo")) continue;
+            var outcome = RunEngine((log, ct) => PlatformProcess.Start(info, Wait, TimeSpan.FromSeconds(Timeout), log, ct));
+            WriteVerbose($"{info.Home}: {outcome}.");
+            if (PassThru) WriteObject(Platform.From(info));
+        }
+    }
+}

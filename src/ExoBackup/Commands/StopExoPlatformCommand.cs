@@ -1,0 +1,62 @@
+using System.Management.Automation;
+using ExoBackup.Engine;
+using ExoBackup.Engine.Platform;
+
+namespace ExoBackup.Commands;
+
+/// <summary>Stop-ExoPlatform: stops eXo through Tomcat's shutdown port (else SIGTERM) and waits until it is gone.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "ExoPlatform", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(Platform))]
+public sealed class StopExoPlatformCommand : ExoCmdlet
+{
+    readonly List<PlatformInfo> _targets = [];
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Home", "FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = ["."];
+
+    /// <summary>Seconds to wait for eXo to exit.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int Timeout { get; set; } = 120;
+
+    [Parameter] public SwitchParameter Force { get; set; }
+
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var p in Path)
+        {
+            var home = ResolvePath(p);
+            var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
+            var action = info.IsRunning ? $"Stop eXo (PID {info.Pid}){(Force ? ", killing it after " + Timeout + " s" : "")}" : "Stop eXo (not running)";
+            if (ShouldProcess(info.Home, action)) _targets.Add(info);
+        }
+    }
+
+    // Several platforms (cluster nodes) stop in parallel: all must be down before a backup.
+    protected override void EndProcessing()
+    {
+        if (_targets.Count == 0) return;
+        var results = RunEngine((log, ct) =>
+            _targets.AsParallel().WithDegreeOfParallelism(Math.Max(1, _targets.Count)).Select(t =>
+            {
+                try { return (t, PlatformProcess.Stop(t, TimeSpan.FromSeconds(Timeout), Force, log, ct), (ExoBackupException?)null); }
+                catch (ExoBackupException e) { return (t, StopOutcome.NotRunning, e); }
+            }).ToList());
+        ExoBackupException? first = null;
+        foreach (var (target, outcome, error) in results)
+        {
+            if (error is not null)
+            {
+                if (first is null) first = error; else WriteError(ToErrorRecord(error));
+                continue;
+            }
+            WriteVerbose($"{target.Home}: {outcome}.");
+            if (PassThru) WriteObject(Platform.From(target));
+        }
+        if (first is not null) ThrowTerminatingError(ToErrorRecord(first));
+    }
+}
