@@ -93,7 +93,9 @@ public sealed class Datasource
     public string? DriverClass { get; init; }
     public string Source { get; init; } = "";
 
-    public override string ToString() => $"{Name}: {Engine} {Host}{(Port is null ? "" : ":" + Port)}/{Database}";
+    public override string ToString() => Host is null
+        ? $"{Name}: {Engine} {Database}"
+        : $"{Name}: {Engine} {Host}{(Instance is null ? "" : "\\" + Instance)}{(Port is null ? "" : ":" + Port)}/{Database}";
 
     internal static Datasource From(EnginePlatform.DatasourceInfo d) => new()
     {

@@ -239,6 +239,10 @@ if ($StopDelaySeconds -gt 0) {
     Write-Text $src @'
 package exosample;
 public class StopDelay implements jakarta.servlet.ServletContextListener {
+    // A webapp that hangs on shutdown and ignores SIGTERM: only a kill stops it.
+    public void contextInitialized(jakarta.servlet.ServletContextEvent e) {
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> { });
+    }
     public void contextDestroyed(jakarta.servlet.ServletContextEvent e) {
         long s = Long.getLong("exo.sample.stopDelaySeconds", 0L);
         try { Thread.sleep(s * 1000L); } catch (InterruptedException ignored) { }

@@ -131,7 +131,7 @@ public static class PlatformDiscovery
         var order = OperatingSystem.IsWindows() ? new[] { bat, sh } : new[] { sh, bat };
         foreach (var file in order)
         {
-            if (!File.Exists(file)) continue;
+            if (!Present(file)) continue;
             try
             {
                 return (file, file.EndsWith(".bat", StringComparison.OrdinalIgnoreCase)
@@ -212,7 +212,7 @@ public static class PlatformDiscovery
     {
         var file = sysProps.GetValueOrDefault("exo.chat.conf") is { Length: > 0 } f ? Absolute(home, f) : Path.Combine(confDir, "chat.properties");
         var chatInstalled = File.Exists(Path.Combine(home, "addons", "statuses", "exo-chat.status"));
-        if (File.Exists(file))
+        if (Present(file))
         {
             var p = JavaProperties.Load(file);
             var hosts = (p["dbServerHosts"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
@@ -272,7 +272,10 @@ public static class PlatformDiscovery
         return ("", "");
     }
 
-    static JavaProperties LoadOptional(string file) => File.Exists(file) ? JavaProperties.Load(file) : JavaProperties.Empty;
+    static JavaProperties LoadOptional(string file) => Present(file) ? JavaProperties.Load(file) : JavaProperties.Empty;
+
+    /// <summary>Something is at that path: a file, or a folder where a file should be (which then fails to read, clearly).</summary>
+    static bool Present(string path) => File.Exists(path) || Directory.Exists(path);
 
     internal static string ExpandPlaceholders(string value, IReadOnlyDictionary<string, string> props) =>
         Regex.Replace(value, @"\$\{([^}:]+)(?::([^}]*))?\}", m =>

@@ -1,0 +1,98 @@
+# Stop-/Start-ExoPlatform against a real Tomcat 10 running the sample bundle.
+BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-lifecycle-tests-$PID"
+}
+AfterAll {
+    Get-ChildItem $Root -Directory -ErrorAction Ignore | ForEach-Object { Stop-ExoPlatform $_.FullName -Force -Timeout 5 -ErrorAction Ignore }
+    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
+}
+
+Describe 'Start-ExoPlatform and Stop-ExoPlatform on a real Tomcat' -Skip:$NoTomcat {
+    BeforeAll {
+        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/one" -FileCount 10 -LargeFileCount 0
+    }
+    It 'starts eXo, waits for "Server startup in", and sees it running' {
+        $p = Start-ExoPlatform $B.Home -Wait -Timeout 120 -PassThru
+        $p.IsRunning | Should -BeTrue
+        $p.Pid | Should -BeGreaterThan 0
+        Get-Content "$($B.Home)/temp/catalina.pid" | Should -Be "$($p.Pid)"
+        (Invoke-WebRequest "http://127.0.0.1:$($B.HttpPort)/" -UseBasicParsing).StatusCode | Should -Be 200
+        (Get-ExoPlatform $B.Home).IsRunning | Should -BeTrue
+    }
+    It 'leaves a running eXo alone when asked to start it again' {
+        $before = (Get-ExoPlatform $B.Home).Pid
+        (Start-ExoPlatform $B.Home -Wait -PassThru).Pid | Should -Be $before
+    }
+    It 'does nothing with -WhatIf' {
+        Stop-ExoPlatform $B.Home -WhatIf
+        (Get-ExoPlatform $B.Home).IsRunning | Should -BeTrue
+    }
+    It 'stops eXo through the shutdown port and sees it stopped, ports closed' {
+        $p = Get-ExoPlatform $B.Home | Stop-ExoPlatform -PassThru -Verbose 4>&1
+        $verbose = $p | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose.Message -join "`n") | Should -Match 'shutdown command'
+        $p = $p | Where-Object { $_ -is [ExoBackup.Platform] }
+        $p.IsRunning | Should -BeFalse
+        (Get-ExoPlatform $B.Home).IsRunning | Should -BeFalse
+        "$($B.Home)/temp/catalina.pid" | Should -Not -Exist
+        { Invoke-WebRequest "http://127.0.0.1:$($B.HttpPort)/" -TimeoutSec 2 } | Should -Throw
+    }
+    It 'treats stopping a stopped eXo as success' {
+        { Stop-ExoPlatform $B.Home -ErrorAction Stop } | Should -Not -Throw
+    }
+    It 'starts despite a stale PID file' {
+        Set-Content "$($B.Home)/temp/catalina.pid" '4194000'
+        (Get-ExoPlatform $B.Home).IsRunning | Should -BeFalse
+        (Start-ExoPlatform $B.Home -Wait -Timeout 120 -PassThru).IsRunning | Should -BeTrue
+        Stop-ExoPlatform $B.Home
+    }
+    It 'stops by SIGTERM when the shutdown port is disabled' {
+        (Get-Content "$($B.Home)/conf/server.xml") -replace "<Server port=`"$($B.ShutdownPort)`"", '<Server port="-1"' | Set-Content "$($B.Home)/conf/server.xml"
+        Start-ExoPlatform $B.Home -Wait -Timeout 120
+        $out = Stop-ExoPlatform $B.Home -Verbose 4>&1
+        ($out.Message -join "`n") | Should -Match 'SIGTERM'
+        (Get-ExoPlatform $B.Home).IsRunning | Should -BeFalse
+    }
+    It 'refuses to start when the HTTP port is taken, and says by what' {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $B.HttpPort)
+        $l.Start()
+        try {
+            { Start-ExoPlatform $B.Home -Wait -ErrorAction Stop } | Should -Throw -ErrorId 'ExoBackup.PortInUse,ExoBackup.Commands.StartExoPlatformCommand'
+        } finally { $l.Stop() }
+    }
+}
+
+Describe 'A platform that does not stop in time' -Skip:($NoTomcat -or -not (Get-Command javac -ErrorAction Ignore)) {
+    BeforeAll {
+        $S = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/slow" -FileCount 5 -LargeFileCount 0 -StopDelaySeconds 60
+        Start-ExoPlatform $S.Home -Wait -Timeout 120
+    }
+    It 'fails with ExoBackup.StopTimeout and leaves it running without -Force' {
+        $err = $null
+        try { Stop-ExoPlatform $S.Home -Timeout 3 } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.StopTimeout,*'
+        $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        (Get-ExoPlatform $S.Home).IsRunning | Should -BeTrue
+    }
+    It 'kills it after the timeout with -Force' {
+        $p = Stop-ExoPlatform $S.Home -Timeout 3 -Force -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $p.IsRunning | Should -BeFalse
+        ($w -join ' ') | Should -Match 'killing'
+    }
+}
+
+Describe 'Several platforms at once' -Skip:$NoTomcat {
+    BeforeAll {
+        $N1 = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/node1" -FileCount 5 -LargeFileCount 0
+        $N2 = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/node2" -FileCount 5 -LargeFileCount 0
+    }
+    It 'starts nodes one after another and stops them in parallel' {
+        $N1.Home, $N2.Home | Start-ExoPlatform -Wait -Timeout 120
+        @(Get-ExoPlatform $N1.Home, $N2.Home | Where-Object IsRunning).Count | Should -Be 2
+        $stopped = Get-ExoPlatform $N1.Home, $N2.Home | Stop-ExoPlatform -PassThru
+        $stopped.IsRunning | Should -Be @($false, $false)
+    }
+}
