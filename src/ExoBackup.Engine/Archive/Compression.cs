@@ -1,0 +1,96 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using ZstdSharp;
+using ZstdSharp.Unsafe;
+
+namespace ExoBackup.Engine.Archive;
+
+public enum CompressionKind { Zstd, Gzip, None }
+
+/// <summary>Standard containers only (zstd frames, gzip members), so `zstd -d`/`gzip -d` read every file by hand.</summary>
+public static class Compression
+{
+    public static string Extension(CompressionKind kind) => kind switch
+    {
+        CompressionKind.Zstd => ".zst",
+        CompressionKind.Gzip => ".gz",
+        _ => "",
+    };
+
+    public static CompressionKind FromFileName(string name) =>
+        name.EndsWith(".zst", StringComparison.Ordinal) ? CompressionKind.Zstd
+        : name.EndsWith(".gz", StringComparison.Ordinal) ? CompressionKind.Gzip
+        : CompressionKind.None;
+
+    /// <summary>A compressing stream over <paramref name="inner"/>; zstd uses every core, as `zstd -T0` does.</summary>
+    public static Stream Compress(Stream inner, CompressionKind kind, int level, bool leaveOpen = false)
+    {
+        switch (kind)
+        {
+            case CompressionKind.Zstd:
+                var z = new CompressionStream(inner, level <= 0 ? 3 : level, 1 << 20, leaveOpen);
+                if (Environment.ProcessorCount > 1)
+                    z.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Environment.ProcessorCount);
+                return z;
+            case CompressionKind.Gzip:
+                var gl = level switch { <= 0 => CompressionLevel.Optimal, 1 => CompressionLevel.Fastest, >= 9 => CompressionLevel.SmallestSize, _ => CompressionLevel.Optimal };
+                return new GZipStream(inner, gl, leaveOpen);
+            default:
+                return leaveOpen ? new NonClosingStream(inner) : inner;
+        }
+    }
+
+    public static Stream Decompress(Stream inner, CompressionKind kind) => kind switch
+    {
+        CompressionKind.Zstd => new DecompressionStream(inner, 1 << 20),
+        CompressionKind.Gzip => new GZipStream(inner, CompressionMode.Decompress),
+        _ => inner,
+    };
+
+    public static Stream OpenRead(string file) =>
+        Decompress(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20), FromFileName(file));
+}
+
+/// <summary>Counts and hashes (SHA-256) what is written through it: the stored file's checksum without reading it again.</summary>
+public sealed class HashingWriteStream(Stream inner) : Stream
+{
+    readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    public long Length64 { get; private set; }
+    public string HashHex() => Convert.ToHexString(_sha.GetCurrentHash()).ToLowerInvariant();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => Length64;
+    public override long Position { get => Length64; set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _sha.AppendData(buffer);
+        inner.Write(buffer);
+        Length64 += buffer.Length;
+    }
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { inner.Dispose(); _sha.Dispose(); }
+        base.Dispose(disposing);
+    }
+}
+
+sealed class NonClosingStream(Stream inner) : Stream
+{
+    public override bool CanRead => inner.CanRead;
+    public override bool CanSeek => false;
+    public override bool CanWrite => inner.CanWrite;
+    public override long Length => inner.Length;
+    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+}

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace ExoBackup.Engine.Archive;
+
+public enum EntryType : byte { File = (byte)'f', Directory = (byte)'d', Symlink = (byte)'l', Other = (byte)'o' }
+
+/// <summary>What lstat says of a path: type, permission bits, owner, size and mtime in nanoseconds.</summary>
+public readonly record struct FileStat(EntryType Type, int Mode, int Uid, int Gid, long Size, long MtimeNs);
+
+/// <summary>
+/// lstat and lchown through glibc, because .NET has no API for owners and nanosecond times.
+/// The struct stat layouts of x86_64 and aarch64 Linux are both handled; elsewhere FileSystemInfo
+/// is used (no owners, 100 ns times).
+/// </summary>
+public static unsafe partial class FileStatReader
+{
+    const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000;
+
+    static readonly bool UseLibc = OperatingSystem.IsLinux() &&
+        RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LStat(string path, byte* buf);
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LChown(string path, int uid, int gid);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial int GetEuid();
+
+    public static bool IsRoot => UseLibc && GetEuid() == 0;
+
+    public static FileStat Get(string path)
+    {
+        if (UseLibc)
+        {
+            var buf = stackalloc byte[256];
+            if (LStat(path, buf) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                throw errno switch
+                {
+                    2 or 20 => new FileNotFoundException($"'{path}' does not exist.", path),
+                    13 => new UnauthorizedAccessException($"Access to '{path}' is denied."),
+                    _ => new IOException($"lstat '{path}' failed (errno {errno})."),
+                };
+            }
+            int mode, uid, gid; long size, sec, nsec;
+            if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
+            {
+                // dev 0, ino 8, nlink 16, mode 24, uid 28, gid 32, rdev 40, size 48, blksize 56, blocks 64, atim 72, mtim 88
+                mode = *(int*)(buf + 24); uid = *(int*)(buf + 28); gid = *(int*)(buf + 32);
+                size = *(long*)(buf + 48); sec = *(long*)(buf + 88); nsec = *(long*)(buf + 96);
+            }
+            else
+            {
+                // aarch64 generic layout: dev 0, ino 8, mode 16, nlink 20, uid 24, gid 28, rdev 32, pad 40, size 48, blksize 56, blocks 64, atim 72, mtim 88
+                mode = *(int*)(buf + 16); uid = *(int*)(buf + 24); gid = *(int*)(buf + 28);
+                size = *(long*)(buf + 48); sec = *(long*)(buf + 88); nsec = *(long*)(buf + 96);
+            }
+            var type = (mode & S_IFMT) switch
+            {
+                S_IFREG => EntryType.File,
+                S_IFDIR => EntryType.Directory,
+                S_IFLNK => EntryType.Symlink,
+                _ => EntryType.Other,
+            };
+            return new FileStat(type, mode & 0xFFF, uid, gid, type == EntryType.File ? size : 0, sec * 1_000_000_000 + nsec);
+        }
+        var info = new FileInfo(path);
+        FileSystemInfo fsi = info.Exists ? info : new DirectoryInfo(path);
+        if (!fsi.Exists && fsi.LinkTarget is null) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        var t = fsi.LinkTarget is not null ? EntryType.Symlink : fsi is DirectoryInfo ? EntryType.Directory : EntryType.File;
+        var m = OperatingSystem.IsWindows() ? (t == EntryType.Directory ? 0x1ED : 0x1A4) : (int)fsi.UnixFileMode;
+        var ns = (fsi.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
+        return new FileStat(t, m, 0, 0, t == EntryType.File ? info.Length : 0, ns);
+    }
+
+    /// <summary>Sets the owner without following links; only root may, so others keep their own.</summary>
+    public static void SetOwner(string path, int uid, int gid)
+    {
+        if (!UseLibc || !IsRoot) return;
+        if (LChown(path, uid, gid) != 0)
+            throw new IOException($"lchown '{path}' to {uid}:{gid} failed (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    public static DateTime ToDateTime(long mtimeNs) => DateTime.UnixEpoch.AddTicks(mtimeNs / 100);
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Archive;
+
+/// <summary>A folder or file to back up, and the path it takes in the archive ("" for the data dir itself).</summary>
+public sealed record TreeRoot(string Prefix, string Source);
+
+public sealed class TreeBackupOptions
+{
+    public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
+    public int Level { get; init; } = 3;
+    /// <summary>Compare content (SHA-256), not only size and mtime, to find changed files.</summary>
+    public bool CompareContent { get; init; }
+    public bool SkipUnreadable { get; init; }
+    public Func<string, bool> Excluded { get; init; } = _ => false;
+    public int ProgressId { get; init; } = 1;
+    public int ParentProgressId { get; init; } = -1;
+}
+
+/// <summary>
+/// Backs up file trees as one pax tar (compressed) plus a complete index. With a parent index, only
+/// files whose size or mtime (or, with CompareContent, content) changed go into the archive; the
+/// others point at the archive that already holds them. Memory follows the file count (the parent
+/// index), never the data size: files are streamed through the tar writer and the compressor.
+/// </summary>
+public static class TreeBackup
+{
+    public static PartRecord Run(string component, string fileBase, SnapshotEntry snapshot, IReadOnlyList<TreeRoot> roots,
+        FileIndex? parent, TreeBackupOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var activity = $"Backing up {component} into {snapshot.Id}";
+        var unreadable = new List<string>();
+        void Unreadable(string path, Exception e) => unreadable.Add($"{path}: {e.Message}");
+
+        // Pass 1: how much will be written, for progress with a time left.
+        long totalFiles = 0, bytesToWrite = 0;
+        foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+        {
+            if (item.Stat.Type != EntryType.File) continue;
+            totalFiles++;
+            if (!Unchanged(parent, item)) bytesToWrite += item.Stat.Size;
+        }
+        if (unreadable.Count > 0 && !o.SkipUnreadable)
+            throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
+                $"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5))}{(unreadable.Count > 5 ? "; …" : "")}",
+                unreadable[0], "Give this account read access (eXo's files are usually owned by the exo user), or use -SkipUnreadable to record them and go on.");
+        unreadable.Clear();
+
+        var ext = Compression.Extension(o.Compression);
+        var archiveName = $"{fileBase}.tar{ext}";
+        var indexName = $"{fileBase}.index.jsonl.zst";
+        var archivePath = Path.Combine(snapshot.Path, archiveName);
+        var part = new PartRecord { Component = component, Name = component, Tool = "ExoBackup pax tar", ToolVersion = "1" };
+        part.Details["compression"] = o.Compression.ToString().ToLowerInvariant();
+        part.Details["level"] = o.Level.ToString();
+        part.Details["mode"] = parent is null ? "full" : $"changes since {parent.Header.Snapshot}";
+        var entries = new List<IndexEntry>();
+        long bytesWritten = 0, sourceBytes = 0, written = 0, items = 0;
+        var watch = Stopwatch.StartNew();
+        var lastReport = 0L;
+
+        using (var file = SnapshotRepository.CreateFile(archivePath))
+        using (var hashing = new HashingWriteStream(file))
+        {
+            using (var compressed = Compression.Compress(hashing, o.Compression, o.Level, leaveOpen: true))
+            {
+                var tar = new PaxTarWriter(compressed);
+                foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+                {
+                    ct.ThrowIfCancellationRequested();
+                    items++;
+                    var st = item.Stat;
+                    var e = new IndexEntry { Path = item.Path, Kind = (char)(byte)st.Type, Mode = st.Mode, Uid = st.Uid, Gid = st.Gid, MtimeNs = st.MtimeNs };
+                    switch (st.Type)
+                    {
+                        case EntryType.Directory:
+                            tar.WriteDirectory(item.Path, st);
+                            entries.Add(e);
+                            continue;
+                        case EntryType.Symlink:
+                            e.Link = item.Link ?? "";
+                            tar.WriteSymlink(item.Path, e.Link, st);
+                            entries.Add(e);
+                            continue;
+                        case EntryType.Other:
+                            part.Skipped.Add($"{item.Path}: not a file, folder or link (device, socket or FIFO)");
+                            continue;
+                    }
+                    e.Size = st.Size;
+                    sourceBytes += st.Size;
+                    var before = parent?.Entries.GetValueOrDefault(item.Path);
+                    if (Unchanged(parent, item) && (!o.CompareContent || SameContent(item.FullPath, before!.Hash!)))
+                    {
+                        e.Hash = before!.Hash;
+                        e.Archive = before.Archive;
+                        entries.Add(e);
+                        continue;
+                    }
+                    FileStream source;
+                    try { source = new FileStream(item.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan); }
+                    catch (FileNotFoundException) { continue; }
+                    catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+                    {
+                        if (!o.SkipUnreadable)
+                            throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
+                                $"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath,
+                                "Give this account read access, or use -SkipUnreadable to record it and go on.", ex);
+                        part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
+                        continue;
+                    }
+                    using (source)
+                    {
+                        var (hash, sizeChanged) = tar.WriteFile(item.Path, st, st.Size, source);
+                        e.Hash = Convert.ToHexString(hash).ToLowerInvariant();
+                    }
+                    e.Archive = snapshot.Id;
+                    entries.Add(e);
+                    written++;
+                    bytesWritten += st.Size;
+                    FileStat after;
+                    try { after = FileStatReader.Get(item.FullPath); } catch (Exception) { after = default; }
+                    if (after.Size != st.Size || after.MtimeNs != st.MtimeNs) part.ChangedWhileRead.Add(item.Path);
+                    if (watch.ElapsedMilliseconds - lastReport > 200)
+                    {
+                        lastReport = watch.ElapsedMilliseconds;
+                        Report(log, o, activity, bytesWritten, bytesToWrite, items, watch.Elapsed);
+                    }
+                }
+                tar.Finish();
+            }
+            hashing.Flush();
+            file.Flush(true);
+            part.Files.Add(new PartFile { Path = archiveName, Size = hashing.Length64, Sha256 = hashing.HashHex() });
+        }
+        log.Progress(new ProgressUpdate(o.ProgressId, activity, "done", ParentActivityId: o.ParentProgressId, Completed: true));
+        part.Skipped.AddRange(unreadable.Select(u => u + " (unreadable)"));
+
+        var present = new HashSet<string>(entries.Select(x => x.Path), StringComparer.Ordinal);
+        var deleted = parent is null ? [] : parent.Entries.Keys.Where(k => !present.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        var header = new IndexHeader { Snapshot = snapshot.Id, Parent = parent?.Header.Snapshot, Roots = roots.ToDictionary(r => r.Prefix, r => r.Source) };
+        if (roots.FirstOrDefault(r => r.Prefix.Length == 0) is { } main)
+        {
+            var rs = FileStatReader.Get(main.Source);
+            header.RootStat = new IndexEntry { Path = "", Kind = 'd', Mode = rs.Mode, Uid = rs.Uid, Gid = rs.Gid, MtimeNs = rs.MtimeNs };
+        }
+        part.Files.Add(WriteHashed(snapshot.Path, indexName, s =>
+        {
+            using var z = Compression.Compress(s, CompressionKind.Zstd, 3, leaveOpen: true);
+            FileIndex.Write(z, header, entries, deleted);
+        }));
+        if (deleted.Count > 0)
+        {
+            // For a restore by hand: `xargs -d '\n' -a datadir.deleted.txt rm -rf --` after extracting the chain.
+            part.Files.Add(WriteHashed(snapshot.Path, $"{fileBase}.deleted.txt", s =>
+            {
+                using var w = new StreamWriter(s, leaveOpen: true) { NewLine = "\n" };
+                foreach (var d in deleted) w.WriteLine(d);
+            }));
+        }
+        part.SourceBytes = sourceBytes;
+        part.ItemCount = items;
+        part.ChangedItems = written;
+        part.DeletedItems = deleted.Count;
+        part.StoredBytes = part.Files.Sum(f => f.Size);
+        part.Details["bytesArchived"] = bytesWritten.ToString();
+        part.Details["archive"] = archiveName;
+        part.Details["index"] = indexName;
+        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes) of {totalFiles}, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {watch.Elapsed.TotalSeconds:0.0} s.");
+        return part;
+    }
+
+    static PartFile WriteHashed(string dir, string name, Action<Stream> write)
+    {
+        using var file = SnapshotRepository.CreateFile(Path.Combine(dir, name));
+        using var hashing = new HashingWriteStream(file);
+        write(hashing);
+        hashing.Flush();
+        file.Flush(true);
+        return new PartFile { Path = name, Size = hashing.Length64, Sha256 = hashing.HashHex() };
+    }
+
+    static void Report(IOperationLog log, TreeBackupOptions o, string activity, long done, long total, long items, TimeSpan elapsed)
+    {
+        var rate = elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0;
+        var left = rate > 0 && total > done ? (int)((total - done) / rate) : -1;
+        log.Progress(new ProgressUpdate(o.ProgressId, activity,
+            $"{Units.Bytes(done)} of {Units.Bytes(total)}, {items:N0} items, {Units.Bytes((long)rate)}/s",
+            total > 0 ? (int)(100 * done / total) : -1, left, o.ParentProgressId));
+    }
+
+    static bool Unchanged(FileIndex? parent, ScanItem item) =>
+        parent is not null && parent.Entries.TryGetValue(item.Path, out var p) && p.Kind == 'f'
+        && p.Size == item.Stat.Size && p.MtimeNs == item.Stat.MtimeNs;
+
+    static bool SameContent(string path, string hash)
+    {
+        try
+        {
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+            return Convert.ToHexString(SHA256.HashData(fs)).Equals(hash, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    static IEnumerable<ScanItem> ScanAll(IReadOnlyList<TreeRoot> roots, Func<string, bool> excluded, Action<string, Exception> unreadable, CancellationToken ct)
+    {
+        foreach (var root in roots)
+        {
+            FileStat st;
+            try { st = FileStatReader.Get(root.Source); }
+            catch (FileNotFoundException) { continue; }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException) { unreadable(root.Source, e); continue; }
+            if (root.Prefix.Length > 0)
+                yield return new ScanItem(root.Prefix, root.Source, st, st.Type == EntryType.Symlink ? new FileInfo(root.Source).LinkTarget : null);
+            if (st.Type == EntryType.Directory)
+                foreach (var item in TreeScanner.Scan(root.Source, root.Prefix, excluded, unreadable, ct))
+                    yield return item;
+        }
+    }
+}
+
+/// <summary>Human units for messages; objects keep plain numbers.</summary>
+public static class Units
+{
+    public static string Bytes(long b) => b switch
+    {
+        >= 1L << 40 => $"{b / (double)(1L << 40):0.0} TiB",
+        >= 1L << 30 => $"{b / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{b / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{b / 1024.0:0.0} KiB",
+        _ => $"{b} B",
+    };
+}

@@ -1,0 +1,146 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using ExoBackup.Engine.Archive;
+
+namespace ExoBackup.Engine.Repository;
+
+public enum VerifyLevel { Checksum, Archive, Restore }
+
+/// <summary>One finding of Test-ExoSnapshot.</summary>
+public sealed record VerifyFinding(string Snapshot, string Part, string File, bool Passed, string Message);
+
+/// <summary>
+/// Checks snapshots: every file against SHA256SUMS and the manifest (Checksum); every archive
+/// decompressed and walked against its index (Archive); the chain each depends on. Never throws
+/// for damage: every problem becomes a finding that names the snapshot, part and file.
+/// </summary>
+public static class SnapshotVerifier
+{
+    public static List<VerifyFinding> Verify(SnapshotRepository repo, string id, VerifyLevel level, IOperationLog log, CancellationToken ct)
+    {
+        var findings = new List<VerifyFinding>();
+        var (chain, broken) = repo.Chain(id);
+        if (broken is not null)
+            findings.Add(new VerifyFinding(id, "Chain", "", false, $"The chain of {id} is broken: {broken}."));
+        if (chain.Count == 0)
+        {
+            var entry = repo.List(true).FirstOrDefault(s => s.Id == id);
+            if (entry is not null && entry.Status == SnapshotStatus.Damaged)
+                findings.AddRange(VerifyChecksums(entry.Path, id, entry.Manifest, ct));
+            return findings;
+        }
+        foreach (var s in chain)
+        {
+            ct.ThrowIfCancellationRequested();
+            log.Verbose($"Checking {s.Id} ({level}).");
+            var checks = VerifyChecksums(s.Path, s.Id, s.Manifest, ct);
+            findings.AddRange(checks);
+            if (level >= VerifyLevel.Archive && checks.All(c => c.Passed))
+                findings.AddRange(VerifyArchives(s, log, ct));
+        }
+        return findings;
+    }
+
+    public static List<VerifyFinding> VerifyChecksums(string dir, string id, SnapshotManifest m, CancellationToken ct)
+    {
+        var findings = new List<VerifyFinding>();
+        var sums = Path.Combine(dir, "SHA256SUMS");
+        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!File.Exists(sums))
+        {
+            findings.Add(new VerifyFinding(id, "Snapshot", "SHA256SUMS", false, "SHA256SUMS is missing."));
+            return findings;
+        }
+        var lineNo = 0;
+        foreach (var line in File.ReadAllLines(sums))
+        {
+            lineNo++;
+            var sep = line.IndexOf("  ", StringComparison.Ordinal);
+            if (line.Length == 0 || sep != 64 || !line[..64].All(Uri.IsHexDigit) || line[..64].Any(char.IsUpper))
+            {
+                findings.Add(new VerifyFinding(id, "Snapshot", "SHA256SUMS", false, $"SHA256SUMS line {lineNo} is malformed."));
+                continue;
+            }
+            listed[line[(sep + 2)..]] = line[..64];
+        }
+        var partOf = m.Parts.SelectMany(p => p.Files.Select(f => (f.Path, Part: p))).GroupBy(x => x.Path).ToDictionary(g => g.Key, g => g.First().Part);
+        foreach (var (file, expected) in listed.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            ct.ThrowIfCancellationRequested();
+            var part = file == "manifest.json" ? "Snapshot" : partOf.TryGetValue(file, out var p) ? p.Key : "Snapshot";
+            var full = Path.Combine(dir, file);
+            if (file.Contains("..") || Path.IsPathRooted(file) || !File.Exists(full))
+            {
+                findings.Add(new VerifyFinding(id, part, file, false, $"{file} is listed in SHA256SUMS but missing."));
+                continue;
+            }
+            string actual;
+            using (var fs = File.OpenRead(full)) actual = Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
+            var manifestHash = partOf.TryGetValue(file, out var pr) ? pr.Files.First(f => f.Path == file).Sha256 : null;
+            if (actual != expected)
+                findings.Add(new VerifyFinding(id, part, file, false, $"{file}: checksum mismatch (SHA256SUMS says {expected[..12]}…, the file is {actual[..12]}…)."));
+            else if (manifestHash is not null && manifestHash != actual)
+                findings.Add(new VerifyFinding(id, part, file, false, $"{file}: the manifest's checksum differs from the file's."));
+            else
+                findings.Add(new VerifyFinding(id, part, file, true, "checksum ok"));
+        }
+        foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+        {
+            var rel = Path.GetRelativePath(dir, f).Replace('\\', '/');
+            if (rel != "SHA256SUMS" && !listed.ContainsKey(rel))
+                findings.Add(new VerifyFinding(id, "Snapshot", rel, false, $"{rel} is not listed in SHA256SUMS."));
+        }
+        foreach (var pf in partOf.Keys.Where(k => !listed.ContainsKey(k)))
+            findings.Add(new VerifyFinding(id, partOf[pf].Key, pf, false, $"{pf} belongs to part {partOf[pf].Key} but is not in SHA256SUMS."));
+        if (!listed.ContainsKey("manifest.json"))
+            findings.Add(new VerifyFinding(id, "Snapshot", "manifest.json", false, "manifest.json is not covered by SHA256SUMS."));
+        return findings;
+    }
+
+    /// <summary>Walks each tree archive against its index: every file this snapshot holds is present, of the right size and hash.</summary>
+    static IEnumerable<VerifyFinding> VerifyArchives(SnapshotEntry s, IOperationLog log, CancellationToken ct)
+    {
+        foreach (var part in s.Manifest.Parts)
+        {
+            if (!part.Details.TryGetValue("archive", out var archiveName) || !part.Details.TryGetValue("index", out var indexName)) continue;
+            VerifyFinding result;
+            try
+            {
+                var index = FileIndex.Read(Path.Combine(s.Path, indexName));
+                var wanted = index.Entries.Values.Where(e => e.Kind == 'f' && e.Archive == s.Id).ToDictionary(e => e.Path, StringComparer.Ordinal);
+                var seen = 0;
+                using var stream = Compression.OpenRead(Path.Combine(s.Path, archiveName));
+                using var reader = new TarReader(stream);
+                TarEntry? entry;
+                var buffer = new byte[1 << 16];
+                while ((entry = reader.GetNextEntry()) is not null)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                    var name = entry.Name;
+                    if (!wanted.TryGetValue(name, out var e))
+                        throw new InvalidDataException($"the archive holds '{name}', which the index does not place in it");
+                    using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    long size = 0;
+                    if (entry.DataStream is not null)
+                    {
+                        int n;
+                        while ((n = entry.DataStream.Read(buffer)) > 0) { sha.AppendData(buffer, 0, n); size += n; }
+                    }
+                    var hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+                    if (size != e.Size || hash != e.Hash)
+                        throw new InvalidDataException($"'{name}' in the archive does not match the index (size {size} vs {e.Size})");
+                    seen++;
+                }
+                if (seen != wanted.Count)
+                    throw new InvalidDataException($"the index places {wanted.Count} file(s) in the archive, which holds {seen}");
+                result = new VerifyFinding(s.Id, part.Key, archiveName, true, $"{seen} file(s) read and matched the index");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ExoBackupException or FormatException or ZstdSharp.ZstdException or ArgumentException)
+            {
+                result = new VerifyFinding(s.Id, part.Key, archiveName, false, $"{archiveName}: {e.Message}");
+            }
+            yield return result;
+        }
+    }
+}

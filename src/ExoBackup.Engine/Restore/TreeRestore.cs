@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Restore;
+
+/// <summary>What one restored root (a folder or a file) became.</summary>
+public sealed record RestoredRoot(string Prefix, string Target, string? PreviousKeptAt, long Files, long Bytes);
+
+public sealed class TreeRestoreOptions
+{
+    /// <summary>Archive prefix → where it goes back.</summary>
+    public required Func<string, string> TargetFor { get; init; }
+    /// <summary>Only entries matching these patterns (in place, replaced files kept aside); all when empty.</summary>
+    public IReadOnlyList<string> PathFilter { get; init; } = [];
+    /// <summary>Remove what was replaced instead of keeping it as &lt;target&gt;.pre-restore-&lt;time&gt;.</summary>
+    public bool DiscardReplaced { get; init; }
+    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ");
+    public int ProgressId { get; init; } = 30;
+    public int ParentProgressId { get; init; } = -1;
+}
+
+/// <summary>
+/// Restores the final state of a chain: each file from the archive that holds it (as the index of
+/// the restored snapshot says), deletions already applied (the index is complete). Everything is
+/// written into a fresh folder beside the target and swapped in at the end, so a failure leaves the
+/// target as it was; the replaced data is kept as &lt;target&gt;.pre-restore-&lt;time&gt;. Only paths from
+/// the verified index are ever written, and each is checked: no absolute path, no "..", no link
+/// that leaves the target, no file under a link.
+/// </summary>
+public static class TreeRestore
+{
+    public static List<RestoredRoot> Run(SnapshotRepository repo, SnapshotEntry snapshot, string component, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var indexName = PartOf(snapshot, component).Details["index"];
+        var (chain, broken) = repo.Chain(snapshot.Id);
+        if (broken is not null)
+            throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
+                $"Snapshot {snapshot.Id} cannot be restored: {broken}.", snapshot.Id, "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
+        var index = FileIndex.Read(Path.Combine(snapshot.Path, indexName));
+        var filter = o.PathFilter.Count > 0 ? TreeScanner.Excluder([], o.PathFilter) : null;
+
+        // Which root each entry belongs to: the longest prefix of the index's roots.
+        var prefixes = index.Header.Roots.Keys.OrderByDescending(k => k.Length).ToList();
+        string RootOf(string path) => prefixes.First(p => p.Length == 0 || path == p || path.StartsWith(p + "/", StringComparison.Ordinal));
+        var entries = index.Entries.Values.OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
+        Validate(entries, index.Header.Roots.Keys);
+        if (filter is not null) entries = entries.Where(e => e.Kind == 'f' && filter(e.Path)).ToList();
+        var byRoot = entries.GroupBy(e => RootOf(e.Path)).ToDictionary(g => g.Key, g => g.ToList());
+
+        var archives = chain.ToDictionary(s => s.Id);
+        var results = new List<RestoredRoot>();
+        var staged = new List<(string Prefix, string Target, string Staging, long Files, long Bytes)>();
+        try
+        {
+            foreach (var (prefix, list) in byRoot.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                var target = Path.GetFullPath(o.TargetFor(prefix));
+                var staging = filter is null ? $"{target}.restore-{o.Stamp}" : target;
+                if (filter is null && (Directory.Exists(staging) || File.Exists(staging)))
+                    throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
+                        $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
+                Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+                var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
+                staged.Add((prefix, target, staging, files, bytes));
+            }
+            if (filter is not null)
+                return staged.Select(s => new RestoredRoot(s.Prefix, s.Target, Directory.Exists($"{s.Target}.pre-restore-{o.Stamp}") ? $"{s.Target}.pre-restore-{o.Stamp}" : null, s.Files, s.Bytes)).ToList();
+
+            // Swap every root in; on a failure put back what was swapped so far.
+            var swapped = new List<(string Target, string? Kept)>();
+            try
+            {
+                foreach (var s in staged)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    string? kept = null;
+                    if (Directory.Exists(s.Target) || File.Exists(s.Target) || new FileInfo(s.Target).LinkTarget is not null)
+                    {
+                        kept = $"{s.Target}.pre-restore-{o.Stamp}";
+                        Move(s.Target, kept);
+                    }
+                    swapped.Add((s.Target, kept));
+                    Move(s.Staging, s.Target);
+                    results.Add(new RestoredRoot(s.Prefix, s.Target, kept, s.Files, s.Bytes));
+                }
+            }
+            catch
+            {
+                foreach (var (target, kept) in Enumerable.Reverse(swapped))
+                {
+                    if (Directory.Exists(target) || File.Exists(target)) Delete(target);
+                    if (kept is not null) Move(kept, target);
+                }
+                results.Clear();
+                throw;
+            }
+            if (o.DiscardReplaced)
+                foreach (var r in results.Where(r => r.PreviousKeptAt is not null).ToList())
+                {
+                    Delete(r.PreviousKeptAt!);
+                    results[results.IndexOf(r)] = r with { PreviousKeptAt = null };
+                }
+            return results;
+        }
+        finally
+        {
+            if (filter is null)
+                foreach (var s in staged.Where(s => Directory.Exists(s.Staging) || File.Exists(s.Staging)))
+                    try { Delete(s.Staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning($"Could not remove {s.Staging}: {e.Message}"); }
+        }
+    }
+
+    /// <summary>Writes one root's entries under <paramref name="dest"/>: folders, then files archive by archive, then links, then folder times.</summary>
+    static (long Files, long Bytes) Materialize(string component, string prefix, IndexEntry? rootStat, string dest, List<IndexEntry> entries, Dictionary<string, SnapshotEntry> chain,
+        string? keepReplacedUnder, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
+        string Local(string path) => path == prefix ? dest
+            : Path.Combine(dest, (prefix.Length == 0 ? path : path[(prefix.Length + 1)..]).Replace('/', Path.DirectorySeparatorChar));
+        var rootEntry = entries.FirstOrDefault(e => e.Path == prefix);
+        var rootIsFile = rootEntry is not null && rootEntry.Kind != 'd';
+        if (!rootIsFile && keepReplacedUnder is null) Directory.CreateDirectory(dest);
+
+        foreach (var d in entries.Where(e => e.Kind == 'd')) Directory.CreateDirectory(Local(d.Path));
+
+        var files = entries.Where(e => e.Kind == 'f').ToList();
+        long total = files.Sum(f => f.Size), done = 0, count = 0;
+        var watch = Stopwatch.StartNew();
+        var activity = $"Restoring {(prefix.Length == 0 ? "the data dir" : prefix)} to {dest}";
+        foreach (var group in files.GroupBy(f => f.Archive!))
+        {
+            if (!chain.TryGetValue(group.Key, out var holder))
+                throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
+                    $"The index places files in snapshot {group.Key}, which is not in the chain.", group.Key, "Test the snapshot with Test-ExoSnapshot.");
+            var wanted = group.ToDictionary(f => f.Path, StringComparer.Ordinal);
+            var archivePath = Path.Combine(holder.Path, PartOf(holder, component).Details["archive"]);
+            using var stream = Compression.OpenRead(archivePath);
+            using var reader = new TarReader(stream);
+            TarEntry? te;
+            var buffer = new byte[1 << 20];
+            while (wanted.Count > 0 && (te = reader.GetNextEntry()) is not null)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (te.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                if (!wanted.Remove(te.Name, out var e)) continue;
+                var local = Local(e.Path);
+                if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
+                Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+                using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+                using (var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
+                {
+                    if (e.Size > 0) output.SetLength(e.Size);
+                    long n = 0;
+                    int read;
+                    while (te.DataStream is not null && (read = te.DataStream.Read(buffer)) > 0)
+                    {
+                        sha.AppendData(buffer, 0, read);
+                        output.Write(buffer, 0, read);
+                        n += read;
+                    }
+                    var hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+                    if (n != e.Size || hash != e.Hash)
+                        throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
+                            $"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath,
+                            "The archive is damaged: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
+                }
+                ApplyMetadata(local, e);
+                done += e.Size;
+                count++;
+                if (count % 200 == 0)
+                {
+                    var rate = done / Math.Max(0.001, watch.Elapsed.TotalSeconds);
+                    log.Progress(new ProgressUpdate(o.ProgressId, activity, $"{Units.Bytes(done)} of {Units.Bytes(total)}, {count:N0} files",
+                        total > 0 ? (int)(100 * done / total) : -1, rate > 0 ? (int)((total - done) / rate) : -1, o.ParentProgressId));
+                }
+            }
+            if (wanted.Count > 0)
+                throw new ExoBackupException("ExoBackup.ArchiveIncomplete", ErrorKind.InvalidData,
+                    $"{wanted.Count} file(s) are missing from {Path.GetFileName(archivePath)} of {holder.Id}, e.g. '{wanted.Keys.First()}'.", archivePath,
+                    "The archive is damaged: restore another snapshot.");
+        }
+        foreach (var l in entries.Where(e => e.Kind == 'l'))
+        {
+            var local = Local(l.Path);
+            if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            File.CreateSymbolicLink(local, l.Link!);
+            FileStatReader.SetOwner(local, l.Uid, l.Gid);
+        }
+        foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path.Length)) ApplyMetadata(Local(d.Path), d);
+        // The data dir itself: eXo must own it again, or it cannot write there.
+        if (prefix.Length == 0 && rootStat is not null && keepReplacedUnder is null) ApplyMetadata(dest, rootStat);
+        log.Progress(new ProgressUpdate(o.ProgressId, activity, "done", ParentActivityId: o.ParentProgressId, Completed: true));
+        return (count, done);
+    }
+
+    static PartRecord PartOf(SnapshotEntry s, string component) =>
+        s.Manifest.Parts.FirstOrDefault(p => p.Component == component && p.Details.ContainsKey("archive") && p.Details.ContainsKey("index"))
+        ?? throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
+            $"Snapshot {s.Id} has no {component} part.", s.Id, "Pick a snapshot that holds it (Get-ExoSnapshot shows the parts).");
+
+    static void KeepAside(string local, string root, string keptRoot)
+    {
+        if (!File.Exists(local) && new FileInfo(local).LinkTarget is null) return;
+        var kept = Path.Combine(keptRoot, Path.GetRelativePath(root, local));
+        Directory.CreateDirectory(Path.GetDirectoryName(kept)!);
+        File.Move(local, kept);
+    }
+
+    static void ApplyMetadata(string path, IndexEntry e)
+    {
+        FileStatReader.SetOwner(path, e.Uid, e.Gid);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(e.Mode & 0xFFF));
+        var time = FileStatReader.ToDateTime(e.MtimeNs);
+        if (e.Kind == 'd') Directory.SetLastWriteTimeUtc(path, time); else File.SetLastWriteTimeUtc(path, time);
+    }
+
+    /// <summary>Refuses paths that could write outside the target: absolute, "..", empty parts, links leaving their root, entries under a link.</summary>
+    public static void Validate(IReadOnlyList<IndexEntry> entries, IEnumerable<string> roots)
+    {
+        var kinds = entries.ToDictionary(e => e.Path, e => e.Kind, StringComparer.Ordinal);
+        var rootSet = roots.ToHashSet(StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            var parts = e.Path.Split('/');
+            if (e.Path.StartsWith('/') || e.Path.Contains('\\') || e.Path.Contains('\0') || (e.Path.Length > 1 && e.Path[1] == ':')
+                || parts.Any(p => p is "" or "." or ".."))
+                throw Unsafe(e.Path, "is absolute or contains '..' or an empty part");
+            for (var i = 1; i < parts.Length; i++)
+            {
+                var ancestor = string.Join('/', parts, 0, i);
+                if (kinds.TryGetValue(ancestor, out var k) && k != 'd')
+                    throw Unsafe(e.Path, $"lies under '{ancestor}', which is not a folder");
+            }
+            if (e.Kind == 'l')
+            {
+                var link = e.Link ?? "";
+                var root = rootSet.Where(r => r.Length == 0 || e.Path == r || e.Path.StartsWith(r + "/", StringComparison.Ordinal)).MaxBy(r => r.Length) ?? "";
+                if (link.Length == 0 || link.StartsWith('/') || link.Contains('\\') || (link.Length > 1 && link[1] == ':'))
+                    throw Unsafe(e.Path, $"is a link to '{link}', outside the restored tree");
+                var depth = (root.Length == 0 ? parts.Length : parts.Length - root.Split('/').Length) - 1;
+                foreach (var p in link.Split('/'))
+                {
+                    if (p == "..") depth--;
+                    else if (p is not ("" or ".")) depth++;
+                    if (depth < 0) throw Unsafe(e.Path, $"is a link to '{link}', which leaves the restored tree");
+                }
+            }
+        }
+    }
+
+    static ExoBackupException Unsafe(string path, string why) =>
+        new("ExoBackup.UnsafeArchiveEntry", ErrorKind.InvalidData, $"Refusing to restore '{path}': it {why}.", path,
+            "The snapshot was not written by ExoBackup or has been tampered with; restore another snapshot.");
+
+    static void Move(string from, string to)
+    {
+        if (Directory.Exists(from) && new DirectoryInfo(from).LinkTarget is null) Directory.Move(from, to);
+        else File.Move(from, to);
+    }
+
+    static void Delete(string path)
+    {
+        if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null) Directory.Delete(path, true);
+        else File.Delete(path);
+    }
+}

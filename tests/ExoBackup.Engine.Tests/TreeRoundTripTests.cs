@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Restore;
+
+namespace ExoBackup.Engine.Tests;
+
+/// <summary>Full, differential and incremental round trips of a data dir, compared byte for byte with mode and mtime.</summary>
+public class TreeRoundTripTests : IDisposable
+{
+    readonly TempDir _dir = new("exo-roundtrip");
+    string Data => Path.Combine(_dir.Path, "exo", "gatein", "data");
+    string RepoPath => Path.Combine(_dir.Path, "repo");
+
+    public void Dispose() => _dir.Dispose();
+
+    PlatformInfo Platform()
+    {
+        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
+        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
+        Directory.CreateDirectory(Data);
+        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+    }
+
+    void Write(string rel, string text, DateTime? mtime = null)
+    {
+        var f = Path.Combine(Data, rel);
+        Directory.CreateDirectory(Path.GetDirectoryName(f)!);
+        File.WriteAllText(f, text);
+        if (mtime is not null) File.SetLastWriteTimeUtc(f, mtime.Value);
+    }
+
+    SnapshotEntry Backup(SnapshotRepository repo, PlatformInfo p, SnapshotType type, bool checksum = false)
+    {
+        var s = repo.Begin(type, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p,
+            new DataDirOptions { Tree = new TreeBackupOptions { CompareContent = checksum } }, NullOperationLog.Instance, default), NullOperationLog.Instance);
+        return repo.Complete(s.Id, false, NullOperationLog.Instance);
+    }
+
+    List<RestoredRoot> Restore(SnapshotRepository repo, SnapshotEntry s, string target) =>
+        TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = prefix => prefix.Length == 0 ? target : Path.Combine(target, prefix) }, NullOperationLog.Instance, default);
+
+    static Dictionary<string, string> Describe(string root, params string[] skip)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            var rel = Path.GetRelativePath(root, path).Replace('\\', '/');
+            if (skip.Any(s => rel == s || rel.StartsWith(s + "/"))) continue;
+            var st = FileStatReader.Get(path);
+            var what = st.Type switch
+            {
+                EntryType.Symlink => "l " + new FileInfo(path).LinkTarget,
+                EntryType.Directory => $"d {Convert.ToString(st.Mode, 8)} {st.MtimeNs / 100}",
+                _ => $"f {Convert.ToString(st.Mode, 8)} {st.MtimeNs / 100} {st.Size} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))}",
+            };
+            d[rel] = what;
+        }
+        return d;
+    }
+
+    static void AssertSameTree(Dictionary<string, string> expected, Dictionary<string, string> actual)
+    {
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var k in expected.Keys) Assert.True(expected[k] == actual[k], $"{k}: expected {expected[k]}, got {actual[k]}");
+    }
+
+    void Populate()
+    {
+        var t = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(1234567);
+        Write("jcr/values/collaboration_portal/a/b/value1.bin", new string('x', 100_000), t);
+        Write("jcr/index/social_portal/segments_1", "segment", t);
+        Write("files/empty.bin", "", t);
+        Write("files/ünïcödé ñame — 文件.txt", "unicode", t);
+        Write("files/" + string.Join("/", Enumerable.Repeat("very-long-folder-name-abcdefghij", 8)) + "/" + new string('n', 200) + ".dat", "deep", t);
+        Write("hsql/exo-plf.script", "CREATE TABLE X", t);
+        Write("jcr/swap/collaboration_portal/swap.tmp", "swap", t);
+        Write("jta/store", "tx", t);
+        Directory.CreateDirectory(Path.Combine(Data, "files", "empty-dir"));
+        File.CreateSymbolicLink(Path.Combine(Data, "files", "link-to-value"), "../jcr/values/collaboration_portal/a/b/value1.bin");
+        File.SetUnixFileMode(Path.Combine(Data, "hsql", "exo-plf.script"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(Path.Combine(Data, "files", "empty.bin"), (UnixFileMode)0x1ED);
+    }
+
+    [Fact]
+    public void Full_backup_restores_the_same_tree_without_swap_and_jta()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = Backup(repo, p, SnapshotType.Full);
+        Assert.Equal(Consistency.Offline, s.Manifest.Consistency);
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, s, target);
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+        Assert.False(Directory.Exists(Path.Combine(target, "jcr", "swap")));
+    }
+
+    [Fact]
+    public void Gnu_tar_reads_the_archive()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = Backup(repo, p, SnapshotType.Full);
+        var outDir = Path.Combine(_dir.Path, "by-hand");
+        Directory.CreateDirectory(outDir);
+        using var tar = Process.Start(new ProcessStartInfo("tar", ["--zstd", "-xf", Path.Combine(s.Path, "datadir.tar.zst"), "-C", outDir]) { RedirectStandardError = true })!;
+        var err = tar.StandardError.ReadToEnd();
+        tar.WaitForExit();
+        Assert.True(tar.ExitCode == 0, err);
+        // GNU tar keeps whole seconds from ustar headers; compare content and kind only.
+        static Dictionary<string, string> Content(Dictionary<string, string> d) => d.ToDictionary(k => k.Key, k => k.Value.StartsWith("f ") ? k.Value.Split(' ')[^1] : k.Value[0].ToString());
+        AssertSameTree(Content(Describe(Data, "jcr/swap", "jta")), Content(Describe(outDir)));
+    }
+
+    [Fact]
+    public void Sha256sums_verifies_with_sha256sum()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = Backup(repo, p, SnapshotType.Full);
+        using var proc = Process.Start(new ProcessStartInfo("sha256sum", ["-c", "--quiet", "SHA256SUMS"]) { WorkingDirectory = s.Path, RedirectStandardOutput = true })!;
+        proc.WaitForExit();
+        Assert.Equal(0, proc.ExitCode);
+    }
+
+    [Fact]
+    public void Full_then_two_incrementals_with_adds_edits_deletes_renames_and_type_changes()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+
+        Write("files/new.txt", "new file");
+        Write("jcr/index/social_portal/segments_1", "segment changed, same folder");
+        File.Move(Path.Combine(Data, "hsql", "exo-plf.script"), Path.Combine(Data, "hsql", "exo-plf.renamed"));
+        File.Delete(Path.Combine(Data, "files", "empty.bin"));
+        Directory.CreateDirectory(Path.Combine(Data, "files", "empty.bin")); // file -> dir
+        File.Delete(Path.Combine(Data, "files", "link-to-value"));
+        Write("files/link-to-value", "link -> file");
+        var inc1 = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(full.Id, inc1.Manifest.Parent);
+        Assert.True(inc1.Manifest.Parts[0].ChangedItems <= 4, $"changed {inc1.Manifest.Parts[0].ChangedItems}");
+        Assert.True(inc1.Manifest.Parts[0].DeletedItems >= 1);
+
+        Directory.Delete(Path.Combine(Data, "jcr", "index"), true);
+        File.CreateSymbolicLink(Path.Combine(Data, "jcr", "index"), "values"); // dir -> link
+        Directory.Delete(Path.Combine(Data, "files", "empty-dir"));
+        Write("files/new.txt", "new file, edited in the second incremental");
+        var inc2 = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(inc1.Id, inc2.Manifest.Parent);
+
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, inc2, target);
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+    }
+
+    [Fact]
+    public void Differential_builds_on_the_full_and_nothing_changed_archives_nothing()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        var inc = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(0, inc.Manifest.Parts[0].ChangedItems);
+        Write("files/after.txt", "after");
+        var diff = Backup(repo, p, SnapshotType.Differential);
+        Assert.Equal(full.Id, diff.Manifest.Parent);
+        Assert.Equal(1, diff.Manifest.Parts[0].ChangedItems);
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, diff, target);
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+    }
+
+    [Fact]
+    public void Checksum_mode_finds_a_change_that_kept_size_and_mtime()
+    {
+        var p = Platform();
+        var t = new DateTime(2025, 5, 5, 5, 5, 5, DateTimeKind.Utc);
+        Write("files/same.txt", "aaaa", t);
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        Backup(repo, p, SnapshotType.Full);
+        Write("files/same.txt", "bbbb", t);
+        Assert.Equal(0, Backup(repo, p, SnapshotType.Incremental).Manifest.Parts[0].ChangedItems);
+        Assert.Equal(1, Backup(repo, p, SnapshotType.Incremental, checksum: true).Manifest.Parts[0].ChangedItems);
+    }
+
+    [Fact]
+    public void A_restore_keeps_what_it_replaces()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = Backup(repo, p, SnapshotType.Full);
+        Write("files/only-in-current.txt", "current");
+        var roots = TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = _ => Data, Stamp = "T1" }, NullOperationLog.Instance, default);
+        Assert.Equal(Data + ".pre-restore-T1", roots[0].PreviousKeptAt);
+        Assert.True(File.Exists(Path.Combine(Data + ".pre-restore-T1", "files", "only-in-current.txt")));
+        Assert.False(File.Exists(Path.Combine(Data, "files", "only-in-current.txt")));
+    }
+
+    [Fact]
+    public void Verify_catches_a_flipped_byte_in_every_file()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = Backup(repo, p, SnapshotType.Full);
+        Assert.All(SnapshotVerifier.Verify(repo, s.Id, VerifyLevel.Archive, NullOperationLog.Instance, default), f => Assert.True(f.Passed, f.Message));
+        foreach (var file in Directory.GetFiles(s.Path))
+        {
+            var bytes = File.ReadAllBytes(file);
+            foreach (var pos in new[] { 0, bytes.Length / 2, bytes.Length - 1 })
+            {
+                bytes[pos] ^= 0x20;
+                File.WriteAllBytes(file, bytes);
+                var findings = SnapshotVerifier.Verify(repo, s.Id, VerifyLevel.Checksum, NullOperationLog.Instance, default);
+                Assert.True(findings.Any(f => !f.Passed), $"a flipped byte at {pos} of {Path.GetFileName(file)} went unnoticed");
+                bytes[pos] ^= 0x20;
+                File.WriteAllBytes(file, bytes);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_missing_parent_breaks_the_chain()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        Write("files/x", "x");
+        var inc = Backup(repo, p, SnapshotType.Incremental);
+        Directory.Delete(full.Path, true);
+        var findings = SnapshotVerifier.Verify(repo, inc.Id, VerifyLevel.Checksum, NullOperationLog.Instance, default);
+        Assert.Contains(findings, f => !f.Passed && f.Part == "Chain" && f.Message.Contains(full.Id));
+        var e = Assert.Throws<ExoBackupException>(() => Restore(repo, inc, Path.Combine(_dir.Path, "r")));
+        Assert.Equal("ExoBackup.ChainBroken", e.ErrorId);
+    }
+}
