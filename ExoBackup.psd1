@@ -14,6 +14,14 @@
         'Start-ExoPlatform'
         'Stop-ExoPlatform'
         'Get-ExoDriver'
+        'New-ExoSnapshot'
+        'Backup-ExoDataDir'
+        'Backup-ExoConfiguration'
+        'Complete-ExoSnapshot'
+        'Get-ExoSnapshot'
+        'Test-ExoSnapshot'
+        'Restore-ExoSnapshot'
+        'Remove-ExoSnapshot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Restore;
+
+public sealed class RestoreRequest
+{
+    public required PlatformInfo Platform { get; init; }
+    /// <summary>Restore the data dir here instead of the platform's own.</summary>
+    public string? DataDir { get; init; }
+    public IReadOnlyList<string> PathFilter { get; init; } = [];
+    public bool DiscardReplaced { get; init; }
+    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+}
+
+public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Files, long Bytes, TimeSpan Duration);
+
+/// <summary>One restorable component of a snapshot. Databases and chat plug in here through their own issues.</summary>
+public interface IComponentRestorer
+{
+    string Component { get; }
+    /// <summary>What a restore would do, for -WhatIf and -Confirm.</summary>
+    string Describe(SnapshotEntry snapshot, RestoreRequest request);
+    IReadOnlyList<ComponentRestoreResult> Restore(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest request, IOperationLog log, CancellationToken ct);
+}
+
+/// <summary>A file-tree component (data dir, configuration): staged restore and swap through TreeRestore.</summary>
+public sealed class TreeComponentRestorer(string component) : IComponentRestorer
+{
+    public string Component => component;
+
+    public string Describe(SnapshotEntry snapshot, RestoreRequest r)
+    {
+        var roots = snapshot.Manifest.Parts.First(p => p.Component == component);
+        var target = component == PlatformParts.DataDir ? r.DataDir ?? r.Platform.Data.DataDir : r.Platform.ConfDir + " and the bundle's configuration files";
+        return r.PathFilter.Count > 0
+            ? $"Restore the files of {component} matching {string.Join(", ", r.PathFilter)} into {target}, keeping the files replaced"
+            : $"Replace {target} with the {component} of {snapshot.Id} ({roots.ItemCount:N0} items){(r.DiscardReplaced ? ", deleting what it replaces" : ", keeping what it replaces as *.pre-restore-" + r.Stamp)}";
+    }
+
+    public IReadOnlyList<ComponentRestoreResult> Restore(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
+    {
+        if (component == PlatformParts.Configuration) WarnOnCodecChange(snapshot, r.Platform, log);
+        var watch = Stopwatch.StartNew();
+        var roots = TreeRestore.Run(repo, snapshot, component, new TreeRestoreOptions
+        {
+            TargetFor = prefix => PlatformParts.TargetFor(prefix, r.Platform, r.DataDir),
+            PathFilter = r.PathFilter,
+            DiscardReplaced = r.DiscardReplaced,
+            Stamp = r.Stamp,
+        }, log, ct);
+        return roots.Select(x => new ComponentRestoreResult(component, x.Target, x.PreviousKeptAt, x.Files, x.Bytes, watch.Elapsed)).ToList();
+    }
+
+    static void WarnOnCodecChange(SnapshotEntry snapshot, PlatformInfo p, IOperationLog log)
+    {
+        var part = snapshot.Manifest.Parts.First(x => x.Component == PlatformParts.Configuration);
+        if (!part.Details.TryGetValue("codecKeySha256", out var saved) || !File.Exists(p.CodecKeyFile)) return;
+        if (PlatformParts.CodecKeyHash(p.CodecKeyFile) != saved)
+            log.Warning($"The codec key in {snapshot.Id} differs from the one in {p.CodecDir}. eXo encrypts secrets in its database " +
+                        "(passwords, remember-me tokens, wallet keys, connector secrets) with this key: after the restore, only a database " +
+                        "taken together with this snapshot can be read, and eXo refuses to start (CodecKeyChangedException) with any other. Restore the databases from the same snapshot.");
+    }
+}
+
+/// <summary>Restore-ExoSnapshot's engine: refuses while eXo runs, verifies the chain, then restores each component.</summary>
+public static class SnapshotRestore
+{
+    public static readonly IReadOnlyDictionary<string, IComponentRestorer> Restorers = new Dictionary<string, IComponentRestorer>
+    {
+        [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
+        [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
+    };
+
+    /// <summary>The components to restore: those asked for (all the snapshot holds when none), each of which it must hold.</summary>
+    public static List<IComponentRestorer> Select(SnapshotEntry snapshot, IReadOnlyList<string> components)
+    {
+        var held = snapshot.Manifest.Parts.Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
+        var wanted = components.Count == 0 ? held : components.ToList();
+        foreach (var c in wanted.Where(c => !held.Contains(c)))
+            throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
+                $"Snapshot {snapshot.Id} has no {c} part.", snapshot.Id, $"It holds: {string.Join(", ", held)}.");
+        return wanted.Select(c => Restorers[c]).ToList();
+    }
+
+    public static void RequireStopped(PlatformInfo p)
+    {
+        PlatformProcess.Refresh(p);
+        if (p.IsRunning)
+            throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
+                $"eXo at {p.Home} is running (PID {p.Pid}); a restore under a running eXo would corrupt it.", p.Home,
+                "Stop it first: Stop-ExoPlatform " + p.Home);
+    }
+
+    public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct)
+    {
+        var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct).Where(f => !f.Passed).ToList();
+        if (failed.Count > 0)
+            throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
+                $"Snapshot {snapshot.Id} failed verification, nothing was restored: {string.Join("; ", failed.Take(5).Select(f => f.Message))}{(failed.Count > 5 ? "; …" : "")}",
+                snapshot.Id, "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.");
+    }
+}

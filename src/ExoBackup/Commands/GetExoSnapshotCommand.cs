@@ -1,0 +1,43 @@
+using System.Management.Automation;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Commands;
+
+/// <summary>Get-ExoSnapshot: lists the snapshots of a repository, oldest first.</summary>
+[Cmdlet(VerbsCommon.Get, "ExoSnapshot")]
+[OutputType(typeof(Snapshot))]
+public sealed class GetExoSnapshotCommand : ExoCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Repository { get; set; } = "";
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("SnapshotId")]
+    [ArgumentCompleter(typeof(SnapshotIdCompleter))]
+    [SupportsWildcards]
+    public string[]? Id { get; set; }
+
+    [Parameter] public SnapshotType[]? Type { get; set; }
+
+    /// <summary>Only the newest complete snapshot (of the -Type given).</summary>
+    [Parameter] public SwitchParameter Latest { get; set; }
+
+    /// <summary>Also list snapshots still being written or abandoned (status InProgress).</summary>
+    [Parameter] public SwitchParameter IncludeIncomplete { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = ResolvePath(Repository);
+        var list = RunEngine((_, _) => SnapshotRepository.Open(path, false).List(IncludeIncomplete && !Latest));
+        IEnumerable<SnapshotEntry> result = list;
+        if (Type is { Length: > 0 }) result = result.Where(s => Type.Contains((SnapshotType)(int)s.Manifest.Type));
+        if (Id is { Length: > 0 })
+        {
+            var patterns = Id.Select(i => new WildcardPattern(i, WildcardOptions.IgnoreCase)).ToList();
+            result = result.Where(s => patterns.Any(p => p.IsMatch(s.Id)));
+        }
+        if (Latest) result = result.Where(s => s.Status == Engine.Repository.SnapshotStatus.Complete).TakeLast(1);
+        foreach (var s in result) WriteObject(ExoBackup.Snapshot.From(path, s));
+    }
+}

@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Restore;
+
+namespace ExoBackup.Commands;
+
+/// <summary>Restore-ExoSnapshot: verifies, then puts the snapshot's components back, keeping what they replace.</summary>
+[Cmdlet(VerbsData.Restore, "ExoSnapshot", DefaultParameterSetName = BySnapshot, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RestoreResult))]
+public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
+{
+    /// <summary>The bundle to restore into (a path or an ExoBackup.Platform); the snapshot's own when omitted.</summary>
+    [Parameter] public string? Platform { get; set; }
+
+    [Parameter] public SnapshotComponent[] Component { get; set; } = [];
+
+    /// <summary>Restore the data dir here instead of the platform's.</summary>
+    [Parameter] public string? DataDir { get; set; }
+
+    /// <summary>Restore only the files matching these patterns (in place; replaced files are kept).</summary>
+    [Parameter] public string[] Path { get; set; } = [];
+
+    /// <summary>Delete what the restore replaces instead of keeping it as *.pre-restore-&lt;time&gt;.</summary>
+    [Parameter] public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var repo = OpenRepository();
+        var id = SnapshotIdValue;
+        var snapshot = RunEngine((_, _) => repo.Get(id, includeIncomplete: false));
+        if (snapshot.Status != Engine.Repository.SnapshotStatus.Complete)
+            ThrowTerminatingError(ToErrorRecord(new Engine.ExoBackupException("ExoBackup.SnapshotDamaged", Engine.ErrorKind.InvalidData,
+                $"Snapshot {id} is damaged: {snapshot.Problem}", id, "Restore another snapshot.")));
+        var home = ResolvePath(Platform ?? snapshot.Manifest.Platform.Home);
+        var platform = RunEngine((_, _) => PlatformDiscovery.Discover(home));
+        var request = new RestoreRequest
+        {
+            Platform = platform,
+            DataDir = DataDir is null ? null : ResolvePath(DataDir),
+            PathFilter = Path,
+            DiscardReplaced = Force,
+        };
+        var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
+        var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();
+        if (chosen.Count == 0) return;
+        var results = RunEngine((log, ct) =>
+        {
+            SnapshotRestore.RequireStopped(platform);
+            SnapshotRestore.RequireVerified(repo, snapshot, log, ct);
+            return chosen.SelectMany(r => r.Restore(repo, snapshot, request, log, ct)).ToList();
+        });
+        foreach (var r in results)
+            WriteObject(new RestoreResult
+            {
+                SnapshotId = id, Component = r.Component, Target = r.Target, PreviousDataKeptAt = r.PreviousKeptAt,
+                Files = r.Files, Bytes = r.Bytes, Duration = r.Duration,
+            });
+    }
+}

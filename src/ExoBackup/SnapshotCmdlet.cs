@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup;
+
+/// <summary>Cmdlets that act on one snapshot: given as an object from the pipeline, or as -Repository and -Id.</summary>
+public abstract class SnapshotCmdlet : ExoCmdlet
+{
+    protected const string BySnapshot = "Snapshot";
+    protected const string ById = "Id";
+
+    [Parameter(Mandatory = true, ParameterSetName = BySnapshot, ValueFromPipeline = true, Position = 0)]
+    public Snapshot? Snapshot { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public virtual string? Repository { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true, Position = 0)]
+    [Alias("SnapshotId")]
+    [ArgumentCompleter(typeof(SnapshotIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Id { get; set; }
+
+    internal string RepositoryPath => ResolvePath(Snapshot?.Repository ?? Repository!);
+    internal string SnapshotIdValue => Snapshot?.Id ?? Id!;
+
+    internal SnapshotRepository OpenRepository() => RunEngine((_, _) => SnapshotRepository.Open(RepositoryPath, create: false));
+}
+
+/// <summary>Completes -Id from the snapshots of the repository given with -Repository.</summary>
+public sealed class SnapshotIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters)
+    {
+        if (fakeBoundParameters["Repository"] is not string repo) return [];
+        try
+        {
+            return SnapshotRepository.Open(repo, false).List(true)
+                .Where(s => s.Id.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+                .Reverse()
+                .Select(s => new CompletionResult(s.Id, s.Id, CompletionResultType.ParameterValue, $"{s.Id} {s.Status} {s.Manifest.Type}"))
+                .ToList();
+        }
+        catch (Exception) { return []; }
+    }
+}

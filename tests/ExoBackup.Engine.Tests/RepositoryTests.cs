@@ -1,0 +1,163 @@
+using System.Text.Json;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Restore;
+
+namespace ExoBackup.Engine.Tests;
+
+public class RepositoryTests : IDisposable
+{
+    readonly TempDir _dir = new("exo-repo");
+    public void Dispose() => _dir.Dispose();
+
+    PlatformInfo Platform()
+    {
+        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
+        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
+        _dir.Write("exo/gatein/data/files/a.txt", "a");
+        _dir.Write("exo/gatein/conf/codec/codeckey.txt", "key");
+        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+    }
+
+    [Fact]
+    public void Snapshot_ids_sort_by_time_and_stay_unique_within_a_second()
+    {
+        var now = new DateTimeOffset(2026, 11, 26, 2, 15, 0, TimeSpan.Zero);
+        var a = SnapshotId.New(SnapshotType.Full, now, []);
+        var b = SnapshotId.New(SnapshotType.Incremental, now, [a]);
+        Assert.Equal("20261126T021500Z-full", a);
+        Assert.Equal("20261126T021501Z-incr", b);
+        Assert.True(string.CompareOrdinal(a, b) < 0);
+        Assert.False(SnapshotId.IsValid("../etc"));
+    }
+
+    [Fact]
+    public void A_second_writer_is_refused_and_a_stale_lock_is_reported_then_broken()
+    {
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        var again = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.SnapshotStillOpen", again.ErrorId);
+
+        // A lock of a live process of this host that is not us.
+        var live = new LockOwner { Host = Environment.MachineName, Pid = 1, Created = DateTimeOffset.UtcNow, Snapshot = "other" };
+        File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(live, SnapshotManifest.Json));
+        var busy = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.RepositoryLocked", busy.ErrorId);
+        Assert.Contains("PID 1", busy.Message);
+
+        // A lock whose process is gone.
+        var dead = new LockOwner { Host = Environment.MachineName, Pid = 4194000, Created = DateTimeOffset.UtcNow, Snapshot = s.Id };
+        File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(dead, SnapshotManifest.Json));
+        var stale = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.RepositoryLockStale", stale.ErrorId);
+        Assert.Contains("-Force", stale.RecommendedAction);
+        var s2 = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
+        Assert.NotEqual(s.Id, s2.Id);
+        Assert.Equal(2, repo.List(true).Count(x => x.Status == SnapshotStatus.InProgress));
+        Assert.Empty(repo.List(false));
+    }
+
+    [Fact]
+    public void An_online_part_needs_allow_online_and_marks_the_snapshot()
+    {
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        Assert.Equal("ExoBackup.SnapshotEmpty", Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance)).ErrorId);
+        PartRunner.Run(repo, s, () => true, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var e = Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.SnapshotOnline", e.ErrorId);
+        Assert.Empty(repo.List());
+        var done = repo.Complete(s.Id, true, NullOperationLog.Instance);
+        Assert.Equal(Consistency.Online, done.Manifest.Consistency);
+        Assert.Null(RepositoryLock.Read(repo.Root));
+    }
+
+    [Fact]
+    public void Snapshot_folders_and_files_are_private()
+    {
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        Assert.Equal(SnapshotRepository.DirMode, File.GetUnixFileMode(done.Path) & (UnixFileMode)0x1FF);
+        Assert.All(Directory.GetFiles(done.Path), f => Assert.Equal(SnapshotRepository.FileMode0600, File.GetUnixFileMode(f) & (UnixFileMode)0x1FF));
+    }
+
+    [Fact]
+    public void A_non_empty_folder_is_not_taken_for_a_repository()
+    {
+        _dir.Write("busy/file.txt", "x");
+        var e = Assert.Throws<ExoBackupException>(() => SnapshotRepository.Open(Path.Combine(_dir.Path, "busy"), true));
+        Assert.Equal("ExoBackup.RepositoryNotEmpty", e.ErrorId);
+        Assert.Equal("ExoBackup.RepositoryNotFound", Assert.Throws<ExoBackupException>(() => SnapshotRepository.Open(Path.Combine(_dir.Path, "none"), false)).ErrorId);
+    }
+
+    static SnapshotEntry Entry(string id, SnapshotType type, string? parent) =>
+        new(id, "/x/" + id, SnapshotStatus.Complete, new SnapshotManifest { Id = id, Type = type, Parent = parent });
+
+    [Fact]
+    public void Retention_keeps_whole_chains_and_the_newest_full()
+    {
+        var list = new List<SnapshotEntry>
+        {
+            Entry("20261101T020000Z-full", SnapshotType.Full, null),
+            Entry("20261102T020000Z-incr", SnapshotType.Incremental, "20261101T020000Z-full"),
+            Entry("20261103T020000Z-incr", SnapshotType.Incremental, "20261102T020000Z-incr"),
+            Entry("20261108T020000Z-full", SnapshotType.Full, null),
+            Entry("20261109T020000Z-diff", SnapshotType.Differential, "20261108T020000Z-full"),
+            Entry("20261110T020000Z-incr", SnapshotType.Incremental, "20261109T020000Z-diff"),
+        };
+        var (keep, remove) = Retention.Plan(list, new RetentionPolicy { KeepLast = 1 });
+        Assert.Equal(["20261108T020000Z-full", "20261109T020000Z-diff", "20261110T020000Z-incr"], keep.Keys.Order());
+        Assert.Equal(["20261103T020000Z-incr", "20261102T020000Z-incr", "20261101T020000Z-full"], remove.Select(r => r.Id));
+
+        var (keepDaily, _) = Retention.Plan(list, new RetentionPolicy { KeepDaily = 2 });
+        Assert.Contains("20261109T020000Z-diff", keepDaily.Keys);
+        Assert.Contains("20261108T020000Z-full", keepDaily.Keys); // parent of the diff
+
+        var (keepMonthly, removeMonthly) = Retention.Plan(list, new RetentionPolicy { KeepMonthly = 1 });
+        Assert.Equal(3, keepMonthly.Count);
+        Assert.Equal(3, removeMonthly.Count);
+        Assert.Equal(["20261102T020000Z-incr", "20261103T020000Z-incr"], Retention.Dependents(list, "20261101T020000Z-full").Order());
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd", 'f', null)]
+    [InlineData("../outside", 'f', null)]
+    [InlineData("files/../../outside", 'f', null)]
+    [InlineData("files//double", 'f', null)]
+    [InlineData("C:/windows", 'f', null)]
+    [InlineData("files/evil", 'l', "/etc")]
+    [InlineData("files/evil", 'l', "../../etc")]
+    [InlineData("evil", 'l', "..")]
+    public void Hostile_index_entries_are_refused(string path, char kind, string? link)
+    {
+        var entries = new List<IndexEntry> { new() { Path = "files", Kind = 'd' }, new() { Path = path, Kind = kind, Link = link, Hash = "00", Archive = "x" } };
+        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(entries, [""]));
+        Assert.Equal("ExoBackup.UnsafeArchiveEntry", e.ErrorId);
+    }
+
+    [Fact]
+    public void A_file_under_a_link_is_refused_and_safe_links_pass()
+    {
+        var ok = new List<IndexEntry>
+        {
+            new() { Path = "files", Kind = 'd' },
+            new() { Path = "files/up", Kind = 'l', Link = "../jcr/values" },
+            new() { Path = "files/here", Kind = 'l', Link = "./a/b" },
+        };
+        TreeRestore.Validate(ok, [""]);
+        var bad = new List<IndexEntry>
+        {
+            new() { Path = "files", Kind = 'd' },
+            new() { Path = "files/link", Kind = 'l', Link = "sub" },
+            new() { Path = "files/link/payload", Kind = 'f', Hash = "00", Archive = "x" },
+        };
+        Assert.Equal("ExoBackup.UnsafeArchiveEntry", Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(bad, [""])).ErrorId);
+    }
+}
