@@ -6,7 +6,7 @@ BeforeAll {
     $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-lifecycle-tests-$PID"
 }
 AfterAll {
-    Get-ChildItem $Root -Directory -ErrorAction Ignore | ForEach-Object { Stop-ExoPlatform $_.FullName -Force -Timeout 5 -ErrorAction Ignore }
+    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
     Remove-Item -Recurse -Force $Root -ErrorAction Ignore
 }
 

@@ -3,13 +3,7 @@ BeforeAll {
     $ModulePath = $env:EXOBACKUP_MODULE
     $ModuleDir = Split-Path $ModulePath
     Import-Module $ModulePath -Force
-    # pwsh from the dotnet tool runs as 'dotnet <PSHOME>/pwsh.dll'; start the same one.
-    $Pwsh = [System.Environment]::ProcessPath
-    $PwshArgs = @(if ((Split-Path -Leaf $Pwsh) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-    function Invoke-FreshPwsh([string] $Script) {
-        $out = & $Pwsh @PwshArgs -NoProfile -NonInteractive -Command $Script 2>&1
-        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
-    }
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
 }
 
 Describe 'Module layout' {

@@ -64,6 +64,20 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
             ThrowTerminatingError(ToErrorRecord(e));
             throw; // not reached
         }
+        catch (IOException e)
+        {
+            // An I/O failure the engine did not describe (a full disk during a restore, a vanished mount).
+            var full = Engine.Repository.DiskErrors.IsDiskFull(e);
+            ThrowTerminatingError(ToErrorRecord(new ExoBackupException(full ? "ExoBackup.DiskFull" : "ExoBackup.IOError",
+                ErrorKind.WriteError, e.Message, null, full ? "Free space on that disk and run the command again; nothing was replaced." : "Check the disk and the permissions, then run the command again.", e)));
+            throw;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(new ExoBackupException("ExoBackup.AccessDenied", ErrorKind.PermissionDenied, e.Message, null,
+                "Run as an account that may read and write these files (eXo's files usually belong to the exo user).", e)));
+            throw;
+        }
     }
 
     internal void RunEngine(Action<IOperationLog, CancellationToken> work) =>

@@ -26,7 +26,7 @@ public sealed class PaxTarWriter(Stream output)
     public void WriteSymlink(string path, string target, FileStat st) => WriteHeader(path, (byte)'2', st, 0, target);
 
     /// <summary>Copies exactly <paramref name="size"/> bytes; returns the SHA-256 of what was read and whether the file was shorter or longer.</summary>
-    public (byte[] Hash, bool SizeChanged) WriteFile(string path, FileStat st, long size, Stream source)
+    public (byte[] Hash, bool SizeChanged) WriteFile(string path, FileStat st, long size, Stream source, CancellationToken ct = default)
     {
         WriteHeader(path, (byte)'0', st, size, "");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -36,6 +36,7 @@ public sealed class PaxTarWriter(Stream output)
             long left = size;
             while (left > 0)
             {
+                ct.ThrowIfCancellationRequested();
                 var n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
                 if (n == 0) break;
                 sha.AppendData(buffer, 0, n);

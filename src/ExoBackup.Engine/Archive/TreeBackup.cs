@@ -64,7 +64,9 @@ public static class TreeBackup
         using (var file = SnapshotRepository.CreateFile(archivePath))
         using (var hashing = new HashingWriteStream(file))
         {
-            using (var compressed = Compression.Compress(hashing, o.Compression, o.Level, leaveOpen: true))
+            // Not a using: a failed or cancelled part must stop at once, and disposing a zstd stream
+            // first compresses all it holds (seconds at high levels). An abandoned one is left to the GC.
+            var compressed = Compression.Compress(hashing, o.Compression, o.Level, leaveOpen: true);
             {
                 var tar = new PaxTarWriter(compressed);
                 foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
@@ -112,7 +114,7 @@ public static class TreeBackup
                     }
                     using (source)
                     {
-                        var (hash, sizeChanged) = tar.WriteFile(item.Path, st, st.Size, source);
+                        var (hash, sizeChanged) = tar.WriteFile(item.Path, st, st.Size, source, ct);
                         e.Hash = Convert.ToHexString(hash).ToLowerInvariant();
                     }
                     e.Archive = snapshot.Id;
@@ -129,6 +131,7 @@ public static class TreeBackup
                     }
                 }
                 tar.Finish();
+                compressed.Dispose();
             }
             hashing.Flush();
             file.Flush(true);

@@ -12,7 +12,23 @@ public static class PartRunner
         var runningAtStart = platformRunning();
         if (runningAtStart)
             log.Warning("eXo is running: this part will not be consistent with the others (Complete-ExoSnapshot will need -AllowOnline).");
-        var part = work();
+        var before = Directory.EnumerateFiles(snapshot.Path, "*", SearchOption.AllDirectories).ToHashSet();
+        PartRecord part;
+        try
+        {
+            part = work();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ExoBackupException)
+        {
+            // What the failed part wrote is removed: a retry starts clean and a full disk gets its space back.
+            foreach (var f in Directory.EnumerateFiles(snapshot.Path, "*", SearchOption.AllDirectories).Where(f => !before.Contains(f)))
+                try { File.Delete(f); } catch (IOException) { }
+            if (e is IOException io)
+                throw new ExoBackupException(DiskErrors.IsDiskFull(io) ? "ExoBackup.DiskFull" : "ExoBackup.WriteFailed", ErrorKind.WriteError,
+                    $"Writing snapshot {snapshot.Id} failed: {io.Message}", snapshot.Path,
+                    DiskErrors.IsDiskFull(io) ? "Free space in the repository (Remove-ExoSnapshot applies retention), then take the part again." : "Check the repository's disk and permissions, then take the part again.", io);
+            throw;
+        }
         part.Started = started;
         part.Ended = DateTimeOffset.UtcNow;
         part.PlatformRunningAtStart = runningAtStart;
@@ -22,4 +38,13 @@ public static class PartRunner
         repo.RecordPart(snapshot, part);
         return part;
     }
+}
+
+/// <summary>Recognises "no space left on device" (ENOSPC) and the Windows disk-full codes.</summary>
+public static class DiskErrors
+{
+    public static bool IsDiskFull(IOException e) =>
+        e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027)
+        || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("not enough space", StringComparison.OrdinalIgnoreCase);
 }

@@ -96,6 +96,11 @@ public static class SnapshotRestore
 
     public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct)
     {
+        var (_, broken) = repo.Chain(snapshot.Id);
+        if (broken is not null)
+            throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
+                $"Snapshot {snapshot.Id} cannot be restored, nothing was touched: {broken}.", snapshot.Id,
+                "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
         var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct).Where(f => !f.Passed).ToList();
         if (failed.Count > 0)
             throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,

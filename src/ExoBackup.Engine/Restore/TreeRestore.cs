@@ -53,6 +53,7 @@ public static class TreeRestore
         var archives = chain.ToDictionary(s => s.Id);
         var results = new List<RestoredRoot>();
         var staged = new List<(string Prefix, string Target, string Staging, long Files, long Bytes)>();
+        var cleanup = new List<string>(); // staging folders this restore created
         try
         {
             foreach (var (prefix, list) in byRoot.OrderBy(k => k.Key, StringComparer.Ordinal))
@@ -63,6 +64,7 @@ public static class TreeRestore
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+                if (filter is null) cleanup.Add(staging);
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
                 staged.Add((prefix, target, staging, files, bytes));
             }
@@ -107,9 +109,8 @@ public static class TreeRestore
         }
         finally
         {
-            if (filter is null)
-                foreach (var s in staged.Where(s => Directory.Exists(s.Staging) || File.Exists(s.Staging)))
-                    try { Delete(s.Staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning($"Could not remove {s.Staging}: {e.Message}"); }
+            foreach (var staging in cleanup.Where(s => Directory.Exists(s) || File.Exists(s)))
+                try { Delete(staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning($"Could not remove {staging}: {e.Message}"); }
         }
     }
 

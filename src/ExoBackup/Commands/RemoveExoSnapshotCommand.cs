@@ -26,7 +26,7 @@ public sealed class RemoveExoSnapshotCommand : SnapshotCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = ResolvePath(Repository!);
+        var root = RepositoryPath;
         var repo = RunEngine((_, _) => SnapshotRepository.Open(root, false));
         var all = RunEngine((_, _) => repo.List(includeIncomplete: true));
         if (ParameterSetName == ByPolicy) RemoveByPolicy(repo, all);

@@ -1,0 +1,293 @@
+# Snapshots through the cmdlets: composed runbooks, chains, verification, restore, retention, interruptions.
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-snapshot-tests-$PID"
+    $NoBackup = @('jcr/swap', 'jta')
+    function New-Bundle([string] $Name, [int] $Files = 300, [int] $Large = 1, [int] $LargeMB = 1) {
+        & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/$Name" -FileCount $Files -LargeFileCount $Large -LargeFileMB $LargeMB
+    }
+    function Invoke-Backup($Bundle, [string] $Repo, [string] $Type = 'Full') {
+        $s = New-ExoSnapshot -Repository $Repo -Platform $Bundle.Home -Type $Type
+        $null = $s | Backup-ExoDataDir
+        $null = $s | Backup-ExoConfiguration
+        $s | Complete-ExoSnapshot
+    }
+}
+AfterAll {
+    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
+    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
+}
+
+Describe 'A composed runbook' {
+    BeforeAll {
+        $B = New-Bundle 'runbook'
+        $Repo = "$Root/repo-runbook"
+        $Before = Get-TreeState $B.DataDir -Exclude $NoBackup
+        $S = New-ExoSnapshot -Repository $Repo -Platform (Get-ExoPlatform $B.Home)
+        $DataPart = $S | Backup-ExoDataDir
+        $ConfPart = $S | Backup-ExoConfiguration
+        $Done = $S | Complete-ExoSnapshot
+    }
+    It 'opens an InProgress snapshot under <id>.partial, listed only with -IncludeIncomplete' {
+        $S.Status | Should -Be 'InProgress'
+        $S.Id | Should -Match '^\d{8}T\d{6}Z-full$'
+        $S.Path | Should -Be "$Repo/$($S.Id).partial"
+    }
+    It 'emits parts with counts, sizes and times' {
+        $DataPart.Component | Should -Be 'DataDir'
+        $DataPart.ItemCount | Should -BeGreaterThan 300
+        $DataPart.SourceBytes | Should -BeGreaterThan 1MB
+        $DataPart.StoredBytes | Should -BeGreaterThan 0
+        $DataPart.Duration | Should -BeOfType [timespan]
+        $DataPart.PlatformRunningAtStart | Should -BeFalse
+        $ConfPart.Details.codecKeySha256 | Should -Match '^[0-9a-f]{64}$'
+    }
+    It 'completes an Offline snapshot that Get-ExoSnapshot lists' {
+        $Done.Status | Should -Be 'Complete'
+        $Done.Consistency | Should -Be 'Offline'
+        (Get-ExoSnapshot $Repo).Id | Should -Be $S.Id
+        (Get-ExoSnapshot $Repo -Latest).Parts.Component | Should -Be @('Configuration', 'DataDir')
+        "$Repo/$($S.Id).partial" | Should -Not -Exist
+        "$Repo/lock.json" | Should -Not -Exist
+    }
+    It 'writes a manifest that records every part and the platform' {
+        $m = Get-Content "$($Done.Path)/manifest.json" -Raw | ConvertFrom-Json
+        $m.type | Should -Be 'Full'
+        $m.platform.home | Should -Be $B.Home
+        $m.platform.version | Should -Be '7.0.0'
+        $m.consistency | Should -Be 'Offline'
+        $m.parts.component | Should -Contain 'DataDir'
+        ($m.parts | Where-Object component -eq 'DataDir').files.path | Should -Contain 'datadir.tar.zst'
+    }
+    It 'can be verified by hand with sha256sum -c and read with tar --zstd' {
+        Push-Location $Done.Path
+        try { sha256sum -c --quiet SHA256SUMS; $LASTEXITCODE | Should -Be 0 } finally { Pop-Location }
+        $names = tar --zstd -tf "$($Done.Path)/datadir.tar.zst"
+        $names | Should -Contain 'hsql/exo-plf.script'
+        $names | Where-Object { $_ -like 'jcr/swap*' } | Should -BeNullOrEmpty
+        tar --zstd -tf "$($Done.Path)/configuration.tar.zst" | Should -Contain 'gatein/conf/codec/codeckey.txt'
+    }
+    It 'passes Test-ExoSnapshot at every level' {
+        foreach ($level in 'Checksum', 'Archive', 'Restore') {
+            $r = Test-ExoSnapshot -Repository $Repo -Id $S.Id -Level $level
+            $r | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty -Because "$level should pass"
+            $r.Level | Select-Object -Unique | Should -Be $level
+        }
+    }
+    It 'restores the data dir as it was, keeping what it replaced' {
+        Remove-Item -Recurse "$($B.DataDir)/files"
+        Set-Content "$($B.DataDir)/hsql/exo-plf.script" 'damaged'
+        $r = Get-ExoSnapshot $Repo -Latest | Restore-ExoSnapshot -Component DataDir -Confirm:$false
+        $r.Target | Should -Be $B.DataDir
+        $r.PreviousDataKeptAt | Should -BeLike "$($B.DataDir).pre-restore-*"
+        Compare-TreeState $Before (Get-TreeState $B.DataDir) | Should -BeNullOrEmpty
+        Get-Content "$($r.PreviousDataKeptAt)/hsql/exo-plf.script" | Should -Be 'damaged'
+    }
+}
+
+Describe 'Chains: differential and incremental' {
+    BeforeAll {
+        $B = New-Bundle 'chain'
+        $Repo = "$Root/repo-chain"
+        $Full = Invoke-Backup $B $Repo Full
+        Set-Content "$($B.DataDir)/files/added.txt" 'added'
+        Remove-Item "$($B.DataDir)/files/00/f000000.bin"
+        $Inc1 = Invoke-Backup $B $Repo Incremental
+        Move-Item "$($B.DataDir)/hsql/exo-plf.log" "$($B.DataDir)/hsql/exo-plf.log.renamed"
+        Set-Content "$($B.DataDir)/files/added.txt" 'edited'
+        $Inc2 = Invoke-Backup $B $Repo Incremental
+        $Final = Get-TreeState $B.DataDir -Exclude $NoBackup
+        Set-Content "$($B.DataDir)/files/diff.txt" 'diff'
+        $Diff = Invoke-Backup $B $Repo Differential
+    }
+    It 'links each snapshot to its parent' {
+        $Inc1.Parent | Should -Be $Full.Id
+        $Inc2.Parent | Should -Be $Inc1.Id
+        $Diff.Parent | Should -Be $Full.Id
+        (Get-ExoSnapshot $Repo -Type Incremental).Id | Should -Be @($Inc1.Id, $Inc2.Id)
+    }
+    It 'archives only what changed' {
+        ($Inc1.Parts | Where-Object Component -eq DataDir).ChangedItems | Should -Be 1
+        ($Inc1.Parts | Where-Object Component -eq DataDir).DeletedItems | Should -Be 1
+        ($Inc2.Parts | Where-Object Component -eq DataDir).ChangedItems | Should -Be 2
+    }
+    It 'restores the end of an incremental chain into another folder' {
+        $target = "$Root/chain-restored"
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Inc2.Id -Component DataDir -DataDir $target -Confirm:$false
+        $r.PreviousDataKeptAt | Should -BeNullOrEmpty
+        Compare-TreeState $Final (Get-TreeState $target) | Should -BeNullOrEmpty
+    }
+    It 'restores only matching files with -Path, keeping those it replaces' {
+        Set-Content "$($B.DataDir)/files/added.txt" 'changed after the backup'
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Inc2.Id -Component DataDir -Path 'files/added.txt' -Confirm:$false
+        $r.Files | Should -Be 1
+        Get-Content "$($B.DataDir)/files/added.txt" | Should -Be 'edited'
+        Get-Content "$($r.PreviousDataKeptAt)/files/added.txt" | Should -Be 'changed after the backup'
+    }
+    It 'refuses to remove a snapshot others depend on' {
+        { Remove-ExoSnapshot -Repository $Repo -Id $Inc1.Id -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.SnapshotHasDependents,*'
+        (Get-ExoSnapshot $Repo).Count | Should -Be 4
+    }
+    It 'applies retention without breaking a chain, and -WhatIf removes nothing' {
+        Remove-ExoSnapshot -Repository $Repo -KeepLast 1 -WhatIf | Should -BeNullOrEmpty
+        (Get-ExoSnapshot $Repo).Count | Should -Be 4
+        $removed = Remove-ExoSnapshot -Repository $Repo -KeepLast 1 -Confirm:$false
+        $removed.Id | Should -Be @($Inc2.Id, $Inc1.Id)
+        (Get-ExoSnapshot $Repo).Id | Should -Be @($Full.Id, $Diff.Id)
+        Get-ExoSnapshot $Repo -Latest | Test-ExoSnapshot -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+    It 'says it needs a policy' {
+        { Remove-ExoSnapshot -Repository $Repo -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.NoRetentionPolicy,*'
+    }
+}
+
+Describe 'Damage and refusal' {
+    BeforeAll {
+        $B = New-Bundle 'damage'
+        $Repo = "$Root/repo-damage"
+        $Snap = Invoke-Backup $B $Repo Full
+    }
+    It 'catches a flipped byte, names the part and file, and stops a script with -ErrorAction Stop' {
+        $file = "$($Snap.Path)/datadir.tar.zst"
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $bytes[[int]($bytes.Length / 2)] = $bytes[[int]($bytes.Length / 2)] -bxor 1
+        [System.IO.File]::WriteAllBytes($file, $bytes)
+        $r = Test-ExoSnapshot -Repository $Repo -Id $Snap.Id -ErrorAction SilentlyContinue -ErrorVariable err
+        $bad = $r | Where-Object { -not $_.Passed }
+        $bad.Part | Should -Be 'DataDir'
+        $bad.File | Should -Be 'datadir.tar.zst'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ExoBackup.SnapshotVerificationFailed,*'
+        { Test-ExoSnapshot -Repository $Repo -Id $Snap.Id -ErrorAction Stop } | Should -Throw
+        $bytes[[int]($bytes.Length / 2)] = $bytes[[int]($bytes.Length / 2)] -bxor 1
+        [System.IO.File]::WriteAllBytes($file, $bytes)
+    }
+    It 'refuses to restore a damaged snapshot before touching the target' {
+        Add-Content "$($Snap.Path)/configuration.tar.zst" 'x'
+        $before = Get-TreeState $B.DataDir
+        { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.ChecksumMismatch,*'
+        Compare-TreeState $before (Get-TreeState $B.DataDir) | Should -BeNullOrEmpty
+        Get-ChildItem (Split-Path $B.DataDir) -Filter '*.restore-*' | Should -BeNullOrEmpty
+    }
+    It 'says which snapshot is missing when a chain is broken' {
+        $repo2 = "$Root/repo-broken"
+        $full = Invoke-Backup $B $repo2 Full
+        Set-Content "$($B.DataDir)/files/x.txt" 'x'
+        $inc = Invoke-Backup $B $repo2 Incremental
+        Remove-Item -Recurse $full.Path
+        $r = Test-ExoSnapshot -Repository $repo2 -Id $inc.Id -ErrorAction SilentlyContinue
+        ($r | Where-Object Part -eq 'Chain').Message | Should -Match $full.Id
+        { Restore-ExoSnapshot -Repository $repo2 -Id $inc.Id -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.ChainBroken,*'
+    }
+    It 'does nothing with -WhatIf' {
+        $repo3 = "$Root/repo-whatif"
+        $s = Invoke-Backup $B $repo3 Full
+        Set-Content "$($B.DataDir)/files/whatif.txt" 'kept'
+        Restore-ExoSnapshot -Repository $repo3 -Id $s.Id -WhatIf
+        Get-Content "$($B.DataDir)/files/whatif.txt" | Should -Be 'kept'
+    }
+    It 'warns when the codec key in the snapshot differs from the one in place' {
+        $repo4 = "$Root/repo-codec"
+        $s = Invoke-Backup $B $repo4 Full
+        Set-Content "$($B.Home)/gatein/conf/codec/codeckey.txt" 'another key'
+        $null = Restore-ExoSnapshot -Repository $repo4 -Id $s.Id -Component Configuration -Force -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match 'codec key'
+        Get-Content "$($B.Home)/gatein/conf/codec/codeckey.txt" -Raw | Should -Not -Be "another key`n"
+        Get-ChildItem "$($B.Home)/gatein" -Filter 'conf.pre-restore-*' | Should -BeNullOrEmpty -Because '-Force deletes what it replaces'
+    }
+}
+
+Describe 'A running eXo' -Skip:(-not (Test-Path '/usr/share/tomcat10/bin/catalina.sh')) {
+    BeforeAll {
+        $B = New-Bundle 'running' -Files 50
+        $Repo = "$Root/repo-running"
+        Start-ExoPlatform $B.Home -Wait -Timeout 120
+    }
+    AfterAll { Stop-ExoPlatform $B.Home -Force -Timeout 10 }
+    It 'marks parts taken while it runs, and Complete-ExoSnapshot refuses them without -AllowOnline' {
+        $s = New-ExoSnapshot $Repo $B.Home
+        $p = $s | Backup-ExoDataDir -WarningVariable w -WarningAction SilentlyContinue
+        $p.PlatformRunningAtStart | Should -BeTrue
+        ($w -join ' ') | Should -Match 'running'
+        { $s | Complete-ExoSnapshot } | Should -Throw -ErrorId 'ExoBackup.SnapshotOnline,*'
+        ($s | Complete-ExoSnapshot -AllowOnline).Consistency | Should -Be 'Online'
+    }
+    It 'refuses to restore under it' {
+        $s = Get-ExoSnapshot $Repo -Latest
+        { $s | Restore-ExoSnapshot -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.PlatformRunning,*'
+    }
+}
+
+Describe 'Interruptions' {
+    BeforeAll {
+        $B = New-Bundle 'interrupt' -Files 200 -Large 6 -LargeMB 64
+    }
+    It 'leaves no complete snapshot and a usable repository when the backup process is killed' {
+        $repo = "$Root/repo-kill"
+        $good = Invoke-Backup (New-Bundle 'small' -Files 20 -Large 0) $repo Full
+        $proc = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$repo' '$($B.Home)'; `$s | Backup-ExoDataDir -CompressionLevel 19"
+        Wait-Until { Get-ChildItem "$repo/*.partial/datadir.tar.zst" -ErrorAction Ignore } -Because 'the archive to be started'
+        Start-Sleep -Milliseconds 300
+        $proc.Kill($true); $proc.WaitForExit()
+        (Get-ExoSnapshot $repo).Id | Should -Be $good.Id
+        (Get-ExoSnapshot $repo -IncludeIncomplete | Where-Object Status -eq 'InProgress') | Should -HaveCount 1
+        Test-ExoSnapshot -Repository $repo -Id $good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        { New-ExoSnapshot $repo $B.Home } | Should -Throw -ErrorId 'ExoBackup.RepositoryLockStale,*'
+        $next = New-ExoSnapshot $repo $B.Home -Force -WarningAction SilentlyContinue
+        $null = $next | Backup-ExoConfiguration
+        ($next | Complete-ExoSnapshot).Status | Should -Be 'Complete'
+        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
+        Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
+    }
+    It 'stops on Ctrl+C (pipeline stop), leaving the snapshot open for this session only' {
+        $repo = "$Root/repo-stop"
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$repo' '$($B.Home)'; `$s | Backup-ExoDataDir -CompressionLevel 19")
+        $async = $ps.BeginInvoke()
+        Wait-Until { Get-ChildItem "$repo/*.partial/datadir.tar.zst" -ErrorAction Ignore } -Because 'the archive to be started'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $ps.Dispose()
+        Get-ExoSnapshot $repo | Should -BeNullOrEmpty
+        Get-ChildItem "$repo/*.partial" -Filter 'datadir.tar.zst' | Should -BeNullOrEmpty -Because 'a stopped part removes what it wrote'
+        { New-ExoSnapshot $repo $B.Home } | Should -Throw -ErrorId 'ExoBackup.SnapshotStillOpen,*'
+        Get-ExoSnapshot $repo -IncludeIncomplete | Remove-ExoSnapshot -Confirm:$false
+        (New-ExoSnapshot $repo $B.Home).Status | Should -Be 'InProgress'
+    }
+}
+
+Describe 'A full disk' -Skip:($IsWindows -or (id -u) -ne '0') {
+    BeforeAll {
+        $B = New-Bundle 'fulldisk' -Files 50 -Large 2 -LargeMB 8
+        $Mount = "$Root/small-disk"
+        New-Item -ItemType Directory -Force $Mount | Out-Null
+        mount -t tmpfs -o size=3m tmpfs $Mount
+        $Mounted = $LASTEXITCODE -eq 0
+    }
+    AfterAll { if ($Mounted) { umount $Mount } }
+    It 'fails a backup with ExoBackup.DiskFull and leaves no complete snapshot' {
+        if (-not $Mounted) { Set-ItResult -Skipped -Because 'tmpfs could not be mounted' }
+        $s = New-ExoSnapshot "$Mount/repo" $B.Home
+        $err = $null
+        try { $s | Backup-ExoDataDir } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DiskFull,*'
+        $err.ErrorDetails.RecommendedAction | Should -Match 'Free space'
+        Get-ExoSnapshot "$Mount/repo" | Should -BeNullOrEmpty
+        Get-ChildItem "$($s.Path)" -Filter '*.zst' | Should -BeNullOrEmpty -Because 'the failed part gives its space back'
+        $s | Remove-ExoSnapshot -Confirm:$false
+    }
+    It 'fails a restore onto a full disk cleanly and leaves the target unchanged' {
+        if (-not $Mounted) { Set-ItResult -Skipped -Because 'tmpfs could not be mounted' }
+        $s = Invoke-Backup $B "$Root/repo-fulldisk" Full
+        New-Item -ItemType Directory "$Mount/data" | Out-Null
+        Set-Content "$Mount/data/keep.txt" 'keep me'
+        $err = $null
+        try { Restore-ExoSnapshot -Repository "$Root/repo-fulldisk" -Id $s.Id -Component DataDir -DataDir "$Mount/data" -Confirm:$false } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DiskFull,*'
+        Get-Content "$Mount/data/keep.txt" | Should -Be 'keep me'
+        (Get-ChildItem "$Mount/data").Name | Should -Be 'keep.txt'
+        Get-ChildItem $Mount -Filter 'data.restore-*' | Should -BeNullOrEmpty
+    }
+}

@@ -1,0 +1,53 @@
+# Helpers shared by the Pester files.
+
+function Get-TreeState {
+    <# A comparable description of a tree: kind, mode, mtime (100 ns), size and SHA-256 of each path. #>
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Exclude = @())
+    $root = (Resolve-Path $Path).ProviderPath
+    $state = [ordered]@{}
+    Get-ChildItem -LiteralPath $root -Recurse -Force | Sort-Object FullName | ForEach-Object {
+        $rel = [System.IO.Path]::GetRelativePath($root, $_.FullName).Replace('\', '/')
+        if ($Exclude | Where-Object { $rel -eq $_ -or $rel.StartsWith("$_/") }) { return }
+        $mode = if ($IsWindows) { '' } else { [Convert]::ToString([int]$_.UnixFileMode, 8) }
+        $state[$rel] = if ($_.LinkTarget) { "link $($_.LinkTarget)" }
+        elseif ($_.PSIsContainer) { "dir $mode $($_.LastWriteTimeUtc.Ticks)" }
+        else { "file $mode $($_.LastWriteTimeUtc.Ticks) $($_.Length) $((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }
+    }
+    $state
+}
+
+function Compare-TreeState {
+    <# The differences between two tree states, one line each; nothing when they are equal. #>
+    param($Expected, $Actual)
+    foreach ($k in $Expected.Keys) {
+        if (-not $Actual.Contains($k)) { "missing: $k" }
+        elseif ($Expected[$k] -ne $Actual[$k]) { "differs: $k ($($Expected[$k]) vs $($Actual[$k]))" }
+    }
+    foreach ($k in $Actual.Keys) { if (-not $Expected.Contains($k)) { "extra: $k" } }
+}
+
+function Invoke-FreshPwsh {
+    <# Runs a script in a new pwsh (the same one that runs the tests) and returns its exit code and output. #>
+    param([Parameter(Mandatory)] [string] $Script, [switch] $NoWait)
+    $exe = [System.Environment]::ProcessPath
+    $args = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }) + @('-NoProfile', '-NonInteractive', '-Command', $Script)
+    if ($NoWait) {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
+        $args | ForEach-Object { $psi.ArgumentList.Add($_) }
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        return [System.Diagnostics.Process]::Start($psi)
+    }
+    $out = & $exe @args 2>&1
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
+}
+
+function Wait-Until {
+    param([scriptblock] $Condition, [int] $TimeoutSeconds = 30, [string] $Because = 'the condition')
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $TimeoutSeconds s waiting for $Because" }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
+Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Wait-Until
