@@ -20,8 +20,8 @@ public class PlatformProcessTests
     public void A_zombie_counts_as_stopped()
     {
         if (!OperatingSystem.IsLinux()) return;
-        // sh forks a child that exits at once; sh execs sleep without reaping it: the child stays a zombie.
-        using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sh -c 'exit 0' & echo $!; exec sleep 5"])
+        // perl forks a child that exits at once and never reaps it (perl installs no SIGCHLD handler): a zombie.
+        using var parent = Process.Start(new ProcessStartInfo("perl", ["-e", "$| = 1; my $p = fork(); if ($p == 0) { exit 0 } print \"$p\\n\"; sleep 5"])
         { RedirectStandardOutput = true, UseShellExecute = false })!;
         var childPid = int.Parse(parent.StandardOutput.ReadLine()!);
         var deadline = DateTime.UtcNow.AddSeconds(3);

@@ -10,6 +10,9 @@ public enum CompressionKind { Zstd, Gzip, None }
 /// <summary>Standard containers only (zstd frames, gzip members), so `zstd -d`/`gzip -d` read every file by hand.</summary>
 public static class Compression
 {
+    /// <summary>The zstd implementation in use, for the manifest.</summary>
+    public static string ZstdImplementation => NativeZstd.Available ? "libzstd" : "ZstdSharp";
+
     public static string Extension(CompressionKind kind) => kind switch
     {
         CompressionKind.Zstd => ".zst",
@@ -27,6 +30,8 @@ public static class Compression
     {
         switch (kind)
         {
+            case CompressionKind.Zstd when NativeZstd.Available:
+                return new NativeZstd.CompressStream(inner, level <= 0 ? 3 : level, Environment.ProcessorCount, leaveOpen);
             case CompressionKind.Zstd:
                 var z = new CompressionStream(inner, level <= 0 ? 3 : level, 1 << 20, leaveOpen);
                 if (Environment.ProcessorCount > 1)
@@ -42,6 +47,7 @@ public static class Compression
 
     public static Stream Decompress(Stream inner, CompressionKind kind) => kind switch
     {
+        CompressionKind.Zstd when NativeZstd.Available => new NativeZstd.DecompressStream(inner),
         CompressionKind.Zstd => new DecompressionStream(inner, 1 << 20),
         CompressionKind.Gzip => new GZipStream(inner, CompressionMode.Decompress),
         _ => inner,

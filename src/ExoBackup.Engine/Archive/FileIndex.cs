@@ -30,6 +30,7 @@ public sealed class IndexHeader
 {
     [JsonPropertyName("exobackupIndex")] public int Format { get; set; } = 1;
     [JsonPropertyName("snapshot")] public string Snapshot { get; set; } = "";
+    [JsonPropertyName("hash")] public string HashAlgorithm { get; set; } = ContentHash.Algorithm;
     [JsonPropertyName("parent")] public string? Parent { get; set; }
     /// <summary>Archive path prefix → the folder it was read from ("" is the data dir itself).</summary>
     [JsonPropertyName("roots")] public Dictionary<string, string> Roots { get; set; } = new();
@@ -75,6 +76,8 @@ public sealed class FileIndex
             var header = first is null ? null : JsonSerializer.Deserialize<IndexHeader>(first, Options);
             if (header is null || header.Format != 1 || string.IsNullOrEmpty(header.Snapshot))
                 throw Bad(file, 1, "no index header");
+            if (header.HashAlgorithm != ContentHash.Algorithm)
+                throw Bad(file, 1, $"unknown hash algorithm '{header.HashAlgorithm}'");
             var index = new FileIndex { Header = header };
             string? line;
             while ((line = reader.ReadLine()) is not null)

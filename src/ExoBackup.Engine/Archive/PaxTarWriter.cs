@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace ExoBackup.Engine.Archive;
@@ -8,8 +6,7 @@ namespace ExoBackup.Engine.Archive;
 /// Writes a POSIX pax tar stream that GNU tar, bsdtar and System.Formats.Tar read. A pax extended
 /// header is added only where ustar cannot say it (long or non-ASCII names, sizes of 8 GiB and
 /// more, owners beyond the octal range), so an archive of ordinary files is as small as GNU tar's.
-/// File data is hashed with SHA-256 while it is copied, and a file that changes size while it is
-/// read is reported, never silently cut or padded without a word.
+/// The caller writes each file's data between WriteFileHeader and EndFile.
 /// </summary>
 public sealed class PaxTarWriter(Stream output)
 {
@@ -25,42 +22,13 @@ public sealed class PaxTarWriter(Stream output)
 
     public void WriteSymlink(string path, string target, FileStat st) => WriteHeader(path, (byte)'2', st, 0, target);
 
-    /// <summary>Copies exactly <paramref name="size"/> bytes; returns the SHA-256 of what was read and whether the file was shorter or longer.</summary>
-    public (byte[] Hash, bool SizeChanged) WriteFile(string path, FileStat st, long size, Stream source, CancellationToken ct = default)
+    /// <summary>The header of a file whose <paramref name="size"/> bytes the caller writes next, then calls <see cref="EndFile"/>.</summary>
+    public void WriteFileHeader(string path, FileStat st, long size) => WriteHeader(path, (byte)'0', st, size, "");
+
+    public void EndFile(long size)
     {
-        WriteHeader(path, (byte)'0', st, size, "");
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
-        {
-            long left = size;
-            while (left > 0)
-            {
-                ct.ThrowIfCancellationRequested();
-                var n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) break;
-                sha.AppendData(buffer, 0, n);
-                output.Write(buffer, 0, n);
-                left -= n;
-            }
-            var changed = left > 0;
-            if (left > 0)
-            {
-                // The file shrank while it was read: keep the archive well-formed, and say so.
-                Array.Clear(buffer, 0, (int)Math.Min(buffer.Length, left));
-                while (left > 0)
-                {
-                    var n = (int)Math.Min(buffer.Length, left);
-                    output.Write(buffer, 0, n);
-                    left -= n;
-                }
-            }
-            else if (source.Read(buffer, 0, 1) > 0) changed = true; // it grew
-            BytesWritten += size;
-            Pad(size);
-            return (sha.GetHashAndReset(), changed);
-        }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
+        BytesWritten += size;
+        Pad(size);
     }
 
     public void Finish()

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ExoBackup.Engine.Repository;
@@ -34,6 +36,7 @@ public static class TreeBackup
         var unreadable = new List<string>();
         void Unreadable(string path, Exception e) => unreadable.Add($"{path}: {e.Message}");
 
+        var phase = Stopwatch.StartNew();
         // Pass 1: how much will be written, for progress with a time left.
         long totalFiles = 0, bytesToWrite = 0;
         foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
@@ -48,12 +51,13 @@ public static class TreeBackup
                 unreadable[0], "Give this account read access (eXo's files are usually owned by the exo user), or use -SkipUnreadable to record them and go on.");
         unreadable.Clear();
 
+        var scanTime = phase.Elapsed;
         var ext = Compression.Extension(o.Compression);
         var archiveName = $"{fileBase}.tar{ext}";
         var indexName = $"{fileBase}.index.jsonl.zst";
         var archivePath = Path.Combine(snapshot.Path, archiveName);
         var part = new PartRecord { Component = component, Name = component, Tool = "ExoBackup pax tar", ToolVersion = "1" };
-        part.Details["compression"] = o.Compression.ToString().ToLowerInvariant();
+        part.Details["compression"] = o.Compression == CompressionKind.Zstd ? "zstd (" + Compression.ZstdImplementation + ")" : o.Compression.ToString().ToLowerInvariant();
         part.Details["level"] = o.Level.ToString();
         part.Details["mode"] = parent is null ? "full" : $"changes since {parent.Header.Snapshot}";
         var entries = new List<IndexEntry>();
@@ -61,88 +65,82 @@ public static class TreeBackup
         var watch = Stopwatch.StartNew();
         var lastReport = 0L;
 
+        // Two stages, so both cores work: a reader walks the tree, reads and hashes the files to
+        // archive; this thread writes the tar stream into the compressor (whose workers compress).
+        // At most 64 chunks (64 MiB) are in flight, so memory does not follow the data size.
+        using var queue = new BlockingCollection<Work>(64);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(() =>
+        {
+            try { Read(roots, parent, o, part, snapshot.Id, queue, stop.Token); }
+            finally { queue.CompleteAdding(); }
+        });
+
         using (var file = SnapshotRepository.CreateFile(archivePath))
         using (var hashing = new HashingWriteStream(file))
         {
             // Not a using: a failed or cancelled part must stop at once, and disposing a zstd stream
             // first compresses all it holds (seconds at high levels). An abandoned one is left to the GC.
             var compressed = Compression.Compress(hashing, o.Compression, o.Level, leaveOpen: true);
+            var tar = new PaxTarWriter(compressed);
+            try
             {
-                var tar = new PaxTarWriter(compressed);
-                foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+                ScanItem current = default;
+                foreach (var w in queue.GetConsumingEnumerable(stop.Token))
                 {
-                    ct.ThrowIfCancellationRequested();
-                    items++;
-                    var st = item.Stat;
-                    var e = new IndexEntry { Path = item.Path, Kind = (char)(byte)st.Type, Mode = st.Mode, Uid = st.Uid, Gid = st.Gid, MtimeNs = st.MtimeNs };
-                    switch (st.Type)
+                    switch (w.Kind)
                     {
-                        case EntryType.Directory:
-                            tar.WriteDirectory(item.Path, st);
-                            entries.Add(e);
-                            continue;
-                        case EntryType.Symlink:
-                            e.Link = item.Link ?? "";
-                            tar.WriteSymlink(item.Path, e.Link, st);
-                            entries.Add(e);
-                            continue;
-                        case EntryType.Other:
-                            part.Skipped.Add($"{item.Path}: not a file, folder or link (device, socket or FIFO)");
-                            continue;
-                    }
-                    e.Size = st.Size;
-                    sourceBytes += st.Size;
-                    var before = parent?.Entries.GetValueOrDefault(item.Path);
-                    if (Unchanged(parent, item) && (!o.CompareContent || SameContent(item.FullPath, before!.Hash!)))
-                    {
-                        e.Hash = before!.Hash;
-                        e.Archive = before.Archive;
-                        entries.Add(e);
-                        continue;
-                    }
-                    FileStream source;
-                    try { source = new FileStream(item.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan); }
-                    catch (FileNotFoundException) { continue; }
-                    catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
-                    {
-                        if (!o.SkipUnreadable)
-                            throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
-                                $"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath,
-                                "Give this account read access, or use -SkipUnreadable to record it and go on.", ex);
-                        part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
-                        continue;
-                    }
-                    using (source)
-                    {
-                        var (hash, sizeChanged) = tar.WriteFile(item.Path, st, st.Size, source, ct);
-                        e.Hash = Convert.ToHexString(hash).ToLowerInvariant();
-                    }
-                    e.Archive = snapshot.Id;
-                    entries.Add(e);
-                    written++;
-                    bytesWritten += st.Size;
-                    FileStat after;
-                    try { after = FileStatReader.Get(item.FullPath); } catch (Exception) { after = default; }
-                    if (after.Size != st.Size || after.MtimeNs != st.MtimeNs) part.ChangedWhileRead.Add(item.Path);
-                    if (watch.ElapsedMilliseconds - lastReport > 200)
-                    {
-                        lastReport = watch.ElapsedMilliseconds;
-                        Report(log, o, activity, bytesWritten, bytesToWrite, items, watch.Elapsed);
+                        case WorkKind.Entry:
+                            items++;
+                            if (w.Entry!.Kind == 'd') tar.WriteDirectory(w.Item.Path, w.Item.Stat);
+                            else if (w.Entry.Kind == 'l') tar.WriteSymlink(w.Item.Path, w.Entry.Link!, w.Item.Stat);
+                            else sourceBytes += w.Entry.Size;
+                            entries.Add(w.Entry);
+                            break;
+                        case WorkKind.FileStart:
+                            current = w.Item;
+                            tar.WriteFileHeader(w.Item.Path, w.Item.Stat, w.Item.Stat.Size);
+                            break;
+                        case WorkKind.Chunk:
+                            compressed.Write(w.Buffer!, 0, w.Length);
+                            bytesWritten += w.Length;
+                            ArrayPool<byte>.Shared.Return(w.Buffer!);
+                            break;
+                        case WorkKind.FileEnd:
+                            items++;
+                            written++;
+                            sourceBytes += current.Stat.Size;
+                            tar.EndFile(current.Stat.Size);
+                            entries.Add(w.Entry!);
+                            if (watch.ElapsedMilliseconds - lastReport > 200)
+                            {
+                                lastReport = watch.ElapsedMilliseconds;
+                                Report(log, o, activity, bytesWritten, bytesToWrite, items, watch.Elapsed);
+                            }
+                            break;
                     }
                 }
+                reader.GetAwaiter().GetResult(); // the reader's error, if any
                 tar.Finish();
                 compressed.Dispose();
+            }
+            catch
+            {
+                stop.Cancel();
+                try { reader.Wait(); } catch (AggregateException) { }
+                foreach (var w in queue) if (w.Buffer is not null) ArrayPool<byte>.Shared.Return(w.Buffer);
+                throw;
             }
             hashing.Flush();
             file.Flush(true);
             part.Files.Add(new PartFile { Path = archiveName, Size = hashing.Length64, Sha256 = hashing.HashHex() });
         }
+        var archiveTime = phase.Elapsed - scanTime;
         log.Progress(new ProgressUpdate(o.ProgressId, activity, "done", ParentActivityId: o.ParentProgressId, Completed: true));
-        part.Skipped.AddRange(unreadable.Select(u => u + " (unreadable)"));
 
         var present = new HashSet<string>(entries.Select(x => x.Path), StringComparer.Ordinal);
         var deleted = parent is null ? [] : parent.Entries.Keys.Where(k => !present.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        var header = new IndexHeader { Snapshot = snapshot.Id, Parent = parent?.Header.Snapshot, Roots = roots.ToDictionary(r => r.Prefix, r => r.Source) };
+        var header = new IndexHeader { HashAlgorithm = ContentHash.Algorithm, Snapshot = snapshot.Id, Parent = parent?.Header.Snapshot, Roots = roots.ToDictionary(r => r.Prefix, r => r.Source) };
         if (roots.FirstOrDefault(r => r.Prefix.Length == 0) is { } main)
         {
             var rs = FileStatReader.Get(main.Source);
@@ -170,9 +168,93 @@ public static class TreeBackup
         part.Details["bytesArchived"] = bytesWritten.ToString();
         part.Details["archive"] = archiveName;
         part.Details["index"] = indexName;
-        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes) of {totalFiles}, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {watch.Elapsed.TotalSeconds:0.0} s.");
+        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes) of {totalFiles}, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
         return part;
     }
+
+
+    enum WorkKind { Entry, FileStart, Chunk, FileEnd }
+
+    /// <summary>One step for the tar writer: an entry that carries no data, a file's start, a chunk of it, its end.</summary>
+    readonly record struct Work(WorkKind Kind, ScanItem Item, IndexEntry? Entry, byte[]? Buffer = null, int Length = 0);
+
+    /// <summary>The reader stage: decides what changed, reads and hashes what must be archived.</summary>
+    static void Read(IReadOnlyList<TreeRoot> roots, FileIndex? parent, TreeBackupOptions o, PartRecord part, string snapshotId, BlockingCollection<Work> queue, CancellationToken ct)
+    {
+        void Unreadable(string path, Exception e) { lock (part) part.Skipped.Add($"{path}: unreadable ({e.Message})"); }
+        foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+        {
+            ct.ThrowIfCancellationRequested();
+            var st = item.Stat;
+            var e = new IndexEntry { Path = item.Path, Kind = (char)(byte)st.Type, Mode = st.Mode, Uid = st.Uid, Gid = st.Gid, MtimeNs = st.MtimeNs };
+            switch (st.Type)
+            {
+                case EntryType.Directory:
+                    queue.Add(new Work(WorkKind.Entry, item, e), ct);
+                    continue;
+                case EntryType.Symlink:
+                    e.Link = item.Link ?? "";
+                    queue.Add(new Work(WorkKind.Entry, item, e), ct);
+                    continue;
+                case EntryType.Other:
+                    lock (part) part.Skipped.Add($"{item.Path}: not a file, folder or link (device, socket or FIFO)");
+                    continue;
+            }
+            e.Size = st.Size;
+            var before = parent?.Entries.GetValueOrDefault(item.Path);
+            if (Unchanged(parent, item) && (!o.CompareContent || SameContent(item.FullPath, before!.Hash!)))
+            {
+                e.Hash = before!.Hash;
+                e.Archive = before.Archive;
+                queue.Add(new Work(WorkKind.Entry, item, e), ct);
+                continue;
+            }
+            FileStream source;
+            try { source = new FileStream(item.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan); }
+            catch (FileNotFoundException) { continue; }
+            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+            {
+                if (!o.SkipUnreadable)
+                    throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
+                        $"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath,
+                        "Give this account read access, or use -SkipUnreadable to record it and go on.", ex);
+                lock (part) part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
+                continue;
+            }
+            queue.Add(new Work(WorkKind.FileStart, item, null), ct);
+            var changed = false;
+            using (source)
+            {
+                var sha = ContentHash.Create();
+                long left = st.Size;
+                while (left > 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(ChunkSize, left));
+                    var n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                    if (n == 0)
+                    {
+                        // The file shrank while it was read: pad it to its announced size, and say so.
+                        n = (int)Math.Min(buffer.Length, left);
+                        Array.Clear(buffer, 0, n);
+                        changed = true;
+                    }
+                    else sha.Append(buffer.AsSpan(0, n));
+                    left -= n;
+                    queue.Add(new Work(WorkKind.Chunk, item, null, buffer, n), ct);
+                }
+                if (!changed && st.Size > 0 && source.Read(stackalloc byte[1]) > 0) changed = true; // it grew
+                e.Hash = ContentHash.Hex(sha);
+            }
+            e.Archive = snapshotId;
+            FileStat after;
+            try { after = FileStatReader.Get(item.FullPath); } catch (Exception) { after = default; }
+            if (changed || after.Size != st.Size || after.MtimeNs != st.MtimeNs) lock (part) part.ChangedWhileRead.Add(item.Path);
+            queue.Add(new Work(WorkKind.FileEnd, item, e), ct);
+        }
+    }
+
+    const int ChunkSize = 1 << 20;
 
     static PartFile WriteHashed(string dir, string name, Action<Stream> write)
     {
@@ -202,7 +284,7 @@ public static class TreeBackup
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-            return Convert.ToHexString(SHA256.HashData(fs)).Equals(hash, StringComparison.OrdinalIgnoreCase);
+            return ContentHash.Of(fs).Equals(hash, StringComparison.OrdinalIgnoreCase);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }

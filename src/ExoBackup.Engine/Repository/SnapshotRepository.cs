@@ -285,7 +285,7 @@ public sealed partial class SnapshotRepository
         var parts = System.IO.Path.Combine(dir, PartsDir);
         WriteAllTextDurable(System.IO.Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(m, SnapshotManifest.Json));
         if (Directory.Exists(parts)) Directory.Delete(parts, true);
-        WriteSha256Sums(dir);
+        WriteSha256Sums(dir, m.Parts.SelectMany(p => p.Files).ToDictionary(f => f.Path, f => f.Sha256));
         SyncDirectory(dir);
         var final = SnapshotPath(id);
         Directory.Move(dir, final);
@@ -295,16 +295,23 @@ public sealed partial class SnapshotRepository
         return ReadComplete(id, final);
     }
 
-    /// <summary>SHA256SUMS in the format `sha256sum -c` reads: "&lt;hex&gt;  &lt;path&gt;".</summary>
-    static void WriteSha256Sums(string dir)
+    /// <summary>
+    /// SHA256SUMS in the format `sha256sum -c` reads: "&lt;hex&gt;  &lt;path&gt;". The parts' files keep the
+    /// hash computed as they were written (reading them again would double the cost of a backup).
+    /// </summary>
+    static void WriteSha256Sums(string dir, IReadOnlyDictionary<string, string> known)
     {
         var sb = new StringBuilder();
         foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
                      .Select(f => System.IO.Path.GetRelativePath(dir, f).Replace('\\', '/'))
                      .Where(f => f != "SHA256SUMS").Order(StringComparer.Ordinal))
         {
-            using var fs = File.OpenRead(System.IO.Path.Combine(dir, f));
-            sb.Append(Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant()).Append("  ").Append(f).Append('\n');
+            if (!known.TryGetValue(f, out var hash))
+            {
+                using var fs = File.OpenRead(System.IO.Path.Combine(dir, f));
+                hash = Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
+            }
+            sb.Append(hash).Append("  ").Append(f).Append('\n');
         }
         WriteAllTextDurable(System.IO.Path.Combine(dir, "SHA256SUMS"), sb.ToString());
     }

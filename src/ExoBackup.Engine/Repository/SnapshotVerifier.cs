@@ -120,14 +120,14 @@ public static class SnapshotVerifier
                     var name = entry.Name;
                     if (!wanted.TryGetValue(name, out var e))
                         throw new InvalidDataException($"the archive holds '{name}', which the index does not place in it");
-                    using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    var sha = ContentHash.Create();
                     long size = 0;
                     if (entry.DataStream is not null)
                     {
                         int n;
-                        while ((n = entry.DataStream.Read(buffer)) > 0) { sha.AppendData(buffer, 0, n); size += n; }
+                        while ((n = entry.DataStream.Read(buffer)) > 0) { sha.Append(buffer.AsSpan(0, n)); size += n; }
                     }
-                    var hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+                    var hash = ContentHash.Hex(sha);
                     if (size != e.Size || hash != e.Hash)
                         throw new InvalidDataException($"'{name}' in the archive does not match the index (size {size} vs {e.Size})");
                     seen++;

@@ -149,7 +149,7 @@ public static class TreeRestore
                 var local = Local(e.Path);
                 if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-                using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+                var sha = ContentHash.Create();
                 using (var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
                 {
                     if (e.Size > 0) output.SetLength(e.Size);
@@ -157,11 +157,11 @@ public static class TreeRestore
                     int read;
                     while (te.DataStream is not null && (read = te.DataStream.Read(buffer)) > 0)
                     {
-                        sha.AppendData(buffer, 0, read);
+                        sha.Append(buffer.AsSpan(0, read));
                         output.Write(buffer, 0, read);
                         n += read;
                     }
-                    var hash = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+                    var hash = ContentHash.Hex(sha);
                     if (n != e.Size || hash != e.Hash)
                         throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
                             $"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath,

@@ -1,0 +1,114 @@
+<#
+.SYNOPSIS
+build.ps1 Bench: ExoBackup measured against its baselines in the same call, as ratios.
+
+.DESCRIPTION
+Generates an eXo-like data dir (small files of mixed compressibility, plus large attachments),
+then times, each against a baseline run right before or after it on the same warm tree:
+  full backup         vs  tar -cf - . | zstd -T0 -3          (goal: ratio <= 1.0, size within 5 %)
+  incremental, 1 %    vs  the full backup                    (goal: ratio <= 0.05)
+  incremental, none   seconds                                (goal: seconds)
+  restore             vs  zstd -dc | tar -xf -               (goal: ratio <= 1.0)
+  peak memory of the pwsh that ran the full backup (VmHWM)
+Each timed step runs -Runs times; the fastest run counts (machines here are noisy).
+Every ExoBackup step runs in a fresh pwsh, so memory is that step's own.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModuleDir,
+    [int] $SmallFiles = 100000,
+    [int] $MinKB = 1,
+    [int] $MaxKB = 64,
+    [int] $LargeFiles = 40,
+    [int] $MaxLargeMB = 50,
+    [int] $Runs = 2,
+    [string] $WorkDir = (Join-Path ([System.IO.Path]::GetTempPath()) 'exobackup-bench'),
+    [string] $ResultFile
+)
+$ErrorActionPreference = 'Stop'
+$support = $PSScriptRoot
+Import-Module "$support/TestHelpers.psm1" -Force
+$ModuleDir = (Resolve-Path $ModuleDir).ProviderPath
+$module = Join-Path $ModuleDir 'ExoBackup.psd1'
+Remove-Item -Recurse -Force $WorkDir -ErrorAction Ignore
+New-Item -ItemType Directory -Force $WorkDir | Out-Null
+
+function Time([scriptblock] $Block) {
+    $best = [double]::MaxValue
+    for ($i = 0; $i -lt $Runs; $i++) {
+        $w = [System.Diagnostics.Stopwatch]::StartNew(); & $Block; $w.Stop()
+        $best = [Math]::Min($best, $w.Elapsed.TotalSeconds)
+    }
+    $best
+}
+function Invoke-Sh([string] $Command) {
+    & /bin/bash -c $Command
+    if ($LASTEXITCODE -ne 0) { throw "failed: $Command" }
+}
+# Runs ExoBackup in a fresh pwsh; prints the step's seconds (engine only) and the process's peak memory.
+function Exo([string] $Script) {
+    $r = Invoke-FreshPwsh @"
+`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'
+Import-Module '$module'
+`$w = [System.Diagnostics.Stopwatch]::StartNew()
+$Script
+`$w.Stop()
+`$hwm = (Get-Content /proc/self/status | Where-Object { `$_ -like 'VmHWM:*' }) -replace '\D', ''
+"RESULT `$(`$w.Elapsed.TotalSeconds) `$hwm"
+"@
+    $line = ($r.Output -split "`n" | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1)
+    if ($r.ExitCode -ne 0 -or -not $line) { throw "ExoBackup step failed: $($r.Output)" }
+    $parts = $line.Trim().Split(' ')
+    [pscustomobject]@{ Seconds = [double]$parts[1]; PeakMB = [math]::Round([double]$parts[2] / 1024) }
+}
+function Best([scriptblock] $Step) {
+    $all = 1..$Runs | ForEach-Object { & $Step }
+    [pscustomobject]@{ Seconds = ($all.Seconds | Measure-Object -Minimum).Minimum; PeakMB = ($all.PeakMB | Measure-Object -Maximum).Maximum }
+}
+
+Write-Host "Generating the tree: $SmallFiles files of $MinKB-$MaxKB KB and $LargeFiles files of 1-$MaxLargeMB MB"
+$bundle = & "$support/New-ExoSampleBundle.ps1" -Path "$WorkDir/exo" -FileCount $SmallFiles -MinFileKB $MinKB -MaxFileKB $MaxKB -LargeFileCount 0
+$rnd = [System.Random]::new(7)
+New-Item -ItemType Directory -Force "$($bundle.DataDir)/files/large" | Out-Null
+for ($i = 0; $i -lt $LargeFiles; $i++) { [ExoSample.FileFiller]::Large("$($bundle.DataDir)/files/large/attachment-$i.bin", $rnd.Next(1, $MaxLargeMB + 1), 500 + $i) }
+$data = $bundle.DataDir
+Remove-Item -Recurse -Force "$data/jcr/swap", "$data/jta"   # both tools then archive the same tree
+$treeBytes = (Get-ChildItem $data -Recurse -File | Measure-Object Length -Sum).Sum
+$fileCount = (Get-ChildItem $data -Recurse -File).Count
+Invoke-Sh "tar -cf - -C '$data' . > /dev/null"   # warm the page cache for both
+
+Write-Host 'Full backup vs tar | zstd -T0 -3'
+$tarTime = Time { Invoke-Sh "tar -cf - -C '$data' . | zstd -q -T0 -3 -o '$WorkDir/baseline.tar.zst' -f" }
+$tarSize = (Get-Item "$WorkDir/baseline.tar.zst").Length
+$full = Best { Remove-Item -Recurse -Force "$WorkDir/repo" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo' '$($bundle.Home)'; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot" }
+$snap = Get-ChildItem "$WorkDir/repo" -Directory | Select-Object -Last 1
+$ourSize = (Get-Item "$($snap.FullName)/datadir.tar.zst").Length
+
+Write-Host 'Incremental with nothing changed'
+$none = Best { Exo "`$s = New-ExoSnapshot '$WorkDir/repo' '$($bundle.Home)' -Type Incremental; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Remove-ExoSnapshot -Confirm:`$false" }
+
+Write-Host 'Incremental after 1 % of the files changed'
+$changed = Get-ChildItem "$data/jcr/values" -Recurse -File | Get-Random -Count ([int]($fileCount / 100)) -SetSeed 3
+foreach ($f in $changed) { [System.IO.File]::AppendAllText($f.FullName, 'changed') }
+$inc = Best { Exo "`$s = New-ExoSnapshot '$WorkDir/repo' '$($bundle.Home)' -Type Incremental; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Remove-ExoSnapshot -Confirm:`$false" }
+
+Write-Host 'Restore vs zstd -dc | tar -xf -'
+$untarTime = Time { Remove-Item -Recurse -Force "$WorkDir/untar" -ErrorAction Ignore; New-Item -ItemType Directory "$WorkDir/untar" | Out-Null; Invoke-Sh "zstd -q -dc '$WorkDir/baseline.tar.zst' | tar -xf - -C '$WorkDir/untar'" }
+$restore = Best { Remove-Item -Recurse -Force "$WorkDir/restored" -ErrorAction Ignore; Exo "`$null = Restore-ExoSnapshot -Repository '$WorkDir/repo' -Id '$($snap.Name)' -Component DataDir -DataDir '$WorkDir/restored' -Confirm:`$false" }
+
+$rows = @(
+    [pscustomobject]@{ Measure = 'full backup'; ExoBackup = '{0:0.00} s' -f $full.Seconds; Baseline = '{0:0.00} s (tar | zstd -T0 -3)' -f $tarTime; Ratio = '{0:0.00}' -f ($full.Seconds / $tarTime); Goal = '<= 1.00' }
+    [pscustomobject]@{ Measure = 'archive size'; ExoBackup = '{0:N0} B' -f $ourSize; Baseline = '{0:N0} B' -f $tarSize; Ratio = '{0:0.000}' -f ($ourSize / $tarSize); Goal = '<= 1.05' }
+    [pscustomobject]@{ Measure = 'incremental, 1 % changed'; ExoBackup = '{0:0.00} s' -f $inc.Seconds; Baseline = '{0:0.00} s (full)' -f $full.Seconds; Ratio = '{0:0.000}' -f ($inc.Seconds / $full.Seconds); Goal = '<= 0.05' }
+    [pscustomobject]@{ Measure = 'incremental, nothing changed'; ExoBackup = '{0:0.00} s' -f $none.Seconds; Baseline = '-'; Ratio = '-'; Goal = 'seconds' }
+    [pscustomobject]@{ Measure = 'restore'; ExoBackup = '{0:0.00} s' -f $restore.Seconds; Baseline = '{0:0.00} s (zstd -dc | tar -xf -)' -f $untarTime; Ratio = '{0:0.00}' -f ($restore.Seconds / $untarTime); Goal = '<= 1.00' }
+    [pscustomobject]@{ Measure = 'peak memory (full backup)'; ExoBackup = "$($full.PeakMB) MiB"; Baseline = '-'; Ratio = '-'; Goal = 'bounded by file count' }
+)
+$header = "Tree: $('{0:N0}' -f $fileCount) files, $('{0:N1}' -f ($treeBytes / 1GB)) GiB; $([Environment]::ProcessorCount) cores; best of $Runs runs; $(Get-Date -Format 'yyyy-MM-dd')"
+Write-Host $header
+$table = $rows | Format-Table -AutoSize | Out-String
+Write-Host $table
+$md = @("| measure | ExoBackup | baseline | ratio | goal |", "| --- | --- | --- | --- | --- |") + ($rows | ForEach-Object { "| $($_.Measure) | $($_.ExoBackup) | $($_.Baseline) | $($_.Ratio) | $($_.Goal) |" })
+$out = if ($ResultFile) { $ResultFile } else { Join-Path $ModuleDir '../bench.md' }
+Set-Content $out (@($header, '') + $md)
+Write-Host "Written to $out"
+Remove-Item -Recurse -Force $WorkDir -ErrorAction Ignore
