@@ -170,6 +170,21 @@ Describe 'Damage and refusal' {
         Compare-TreeState $before (Get-TreeState $B.DataDir) | Should -BeNullOrEmpty
         Get-ChildItem (Split-Path $B.DataDir) -Filter '*.restore-*' | Should -BeNullOrEmpty
     }
+    It 'stages every component before replacing any: a damaged data-dir archive leaves the configuration in place too' {
+        $repo5 = "$Root/repo-twophase"
+        $s = Invoke-Backup $B $repo5 Full
+        $file = "$($s.Path)/datadir.tar.zst"
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $bytes[$bytes.Length - 100] = $bytes[$bytes.Length - 100] -bxor 0xff
+        [System.IO.File]::WriteAllBytes($file, $bytes)
+        Set-Content "$($B.Home)/gatein/conf/exo.properties" 'changed after the backup'
+        $err = $null
+        try { Restore-ExoSnapshot -Repository $repo5 -Id $s.Id -Confirm:$false } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.ChecksumMismatch,*'
+        Get-Content "$($B.Home)/gatein/conf/exo.properties" | Should -Be 'changed after the backup'
+        Get-ChildItem "$($B.Home)/gatein" | Where-Object Name -like '*.restore-*' | Should -BeNullOrEmpty
+        Get-ChildItem "$($B.Home)/gatein" | Where-Object Name -like '*.pre-restore-*' | Should -BeNullOrEmpty
+    }
     It 'says which snapshot is missing when a chain is broken' {
         $repo2 = "$Root/repo-broken"
         $full = Invoke-Backup $B $repo2 Full

@@ -245,3 +245,60 @@ public class TreeRoundTripTests : IDisposable
         Assert.Equal("ExoBackup.ChainBroken", e.ErrorId);
     }
 }
+
+public class TreeEdgeTests : IDisposable
+{
+    readonly TempDir _dir = new("exo-edge");
+    public void Dispose() => _dir.Dispose();
+
+    (SnapshotRepository, PlatformInfo) Setup()
+    {
+        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
+        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "exo", "gatein", "data", "files"));
+        var p = PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+        return (SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true), p);
+    }
+
+    [Fact]
+    public void A_file_that_changes_while_read_is_flagged_and_fails_an_offline_snapshot()
+    {
+        var (repo, p) = Setup();
+        var file = Path.Combine(p.Data.DataDir, "files", "growing.bin");
+        File.WriteAllBytes(file, new byte[64 << 20]);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            using var fs = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            while (!stop.IsCancellationRequested) { fs.Write(new byte[4096]); fs.Flush(); }
+        });
+        PartRecord part;
+        try
+        {
+            part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        }
+        finally { stop.Cancel(); writer.Wait(); }
+        Assert.Contains("files/growing.bin", part.ChangedWhileRead);
+        Assert.Equal("ExoBackup.SnapshotOnline", Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance)).ErrorId);
+    }
+
+    [Fact]
+    public void A_file_over_8_GiB_round_trips_through_a_pax_size_record()
+    {
+        var (repo, p) = Setup();
+        var big = Path.Combine(p.Data.DataDir, "files", "huge.bin");
+        using (var fs = new FileStream(big, FileMode.Create)) { fs.SetLength((8L << 30) + 4097); fs.Seek(-5, SeekOrigin.End); fs.Write("tail!"u8); }
+        File.WriteAllText(Path.Combine(p.Data.DataDir, "files", "after.txt"), "after the big one");
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        // GNU tar reads the pax size record.
+        using var tar = Process.Start(new ProcessStartInfo("tar", ["--zstd", "-tvf", Path.Combine(done.Path, "datadir.tar.zst")]) { RedirectStandardOutput = true })!;
+        var listing = tar.StandardOutput.ReadToEnd();
+        tar.WaitForExit();
+        Assert.Contains(((8L << 30) + 4097).ToString(), listing);
+        Assert.Contains("files/after.txt", listing);
+        Assert.All(SnapshotVerifier.Verify(repo, done.Id, VerifyLevel.Archive, NullOperationLog.Instance, default), f => Assert.True(f.Passed, f.Message));
+    }
+}

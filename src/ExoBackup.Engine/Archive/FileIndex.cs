@@ -43,6 +43,13 @@ sealed class IndexLine
     [JsonPropertyName("deleted")] public string? Deleted { get; set; }
 }
 
+/// <summary>Compiled (source-generated) JSON for the index: no reflection per line, which matters at a million files.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(IndexEntry))]
+[JsonSerializable(typeof(IndexHeader))]
+[JsonSerializable(typeof(IndexLine))]
+partial class IndexJson : JsonSerializerContext;
+
 /// <summary>
 /// The index as JSON Lines (one object a line, zstd-compressed): written and read as a stream, so
 /// memory follows the number of files, never a whole document.
@@ -53,14 +60,18 @@ public sealed class FileIndex
     public Dictionary<string, IndexEntry> Entries { get; } = new(StringComparer.Ordinal);
     public List<string> Deleted { get; } = [];
 
-    static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    static readonly IndexJson Json = new(new JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     public static void Write(Stream output, IndexHeader header, IEnumerable<IndexEntry> entries, IEnumerable<string> deleted)
     {
         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        writer.WriteLine(JsonSerializer.Serialize(header, Options));
-        foreach (var e in entries) writer.WriteLine(JsonSerializer.Serialize(e, Options));
-        foreach (var d in deleted) writer.WriteLine(JsonSerializer.Serialize(new IndexLine { Deleted = d }, Options));
+        writer.WriteLine(JsonSerializer.Serialize(header, Json.IndexHeader));
+        foreach (var e in entries) writer.WriteLine(JsonSerializer.Serialize(e, Json.IndexEntry));
+        foreach (var d in deleted) writer.WriteLine(JsonSerializer.Serialize(new IndexLine { Deleted = d }, Json.IndexLine));
     }
 
     /// <summary>Reads an index; a damaged one is an InvalidData error naming the file and line.</summary>
@@ -73,7 +84,7 @@ public sealed class FileIndex
         {
             var first = reader.ReadLine();
             lineNo = 1;
-            var header = first is null ? null : JsonSerializer.Deserialize<IndexHeader>(first, Options);
+            var header = first is null ? null : JsonSerializer.Deserialize(first, Json.IndexHeader);
             if (header is null || header.Format != 1 || string.IsNullOrEmpty(header.Snapshot))
                 throw Bad(file, 1, "no index header");
             if (header.HashAlgorithm != ContentHash.Algorithm)
@@ -86,11 +97,11 @@ public sealed class FileIndex
                 if (line.Length == 0) continue;
                 if (line.StartsWith("{\"deleted\"", StringComparison.Ordinal))
                 {
-                    var d = JsonSerializer.Deserialize<IndexLine>(line, Options)?.Deleted ?? throw Bad(file, lineNo, "empty deletion");
+                    var d = JsonSerializer.Deserialize(line, Json.IndexLine)?.Deleted ?? throw Bad(file, lineNo, "empty deletion");
                     index.Deleted.Add(d);
                     continue;
                 }
-                var e = JsonSerializer.Deserialize<IndexEntry>(line, Options) ?? throw Bad(file, lineNo, "empty entry");
+                var e = JsonSerializer.Deserialize(line, Json.IndexEntry) ?? throw Bad(file, lineNo, "empty entry");
                 if (e.Path.Length == 0 || e.Kind is not ('f' or 'd' or 'l'))
                     throw Bad(file, lineNo, $"entry without a path or with unknown type '{e.Kind}'");
                 if (e.Kind == 'f' && (e.Hash is null || e.Archive is null))

@@ -11,6 +11,9 @@ namespace ExoBackup.Engine.Archive;
 public sealed class PaxTarWriter(Stream output)
 {
     const int Block = 512;
+    // The largest values ustar's octal fields hold (C# has no octal literals: 8^11-1 and 8^7-1).
+    const long MaxOctal11 = 0x1FFFFFFFFL;
+    const int MaxOctal7 = 0x1FFFFF;
     static readonly byte[] Zeros = new byte[Block * 2];
     readonly byte[] _header = new byte[Block];
     long _paxCount;
@@ -53,9 +56,9 @@ public sealed class PaxTarWriter(Stream output)
         var (name, prefix) = SplitUstarName(path);
         if (name is null) pax.Add(("path", path));
         if (Encoding.UTF8.GetByteCount(linkName) > 100 || !IsAscii(linkName)) pax.Add(("linkpath", linkName));
-        if (size > 077777777777L) pax.Add(("size", size.ToString()));
-        if (st.Uid is < 0 or > 07777777) pax.Add(("uid", st.Uid.ToString()));
-        if (st.Gid is < 0 or > 07777777) pax.Add(("gid", st.Gid.ToString()));
+        if (size > MaxOctal11) pax.Add(("size", size.ToString()));
+        if (st.Uid is < 0 or > MaxOctal7) pax.Add(("uid", st.Uid.ToString()));
+        if (st.Gid is < 0 or > MaxOctal7) pax.Add(("gid", st.Gid.ToString()));
         var mtimeSec = Math.Max(0, st.MtimeNs / 1_000_000_000);
         if (pax.Count > 0) WritePaxHeader(pax);
 
@@ -72,10 +75,10 @@ public sealed class PaxTarWriter(Stream output)
             Encoding.ASCII.GetBytes(fallback, h[..100]);
         }
         Octal(h.Slice(100, 8), st.Mode & 0xFFF);
-        Octal(h.Slice(108, 8), Math.Clamp(st.Uid, 0, 07777777));
-        Octal(h.Slice(116, 8), Math.Clamp(st.Gid, 0, 07777777));
-        Octal(h.Slice(124, 12), size > 077777777777L ? 0 : size);
-        Octal(h.Slice(136, 12), Math.Min(mtimeSec, 077777777777L));
+        Octal(h.Slice(108, 8), Math.Clamp(st.Uid, 0, MaxOctal7));
+        Octal(h.Slice(116, 8), Math.Clamp(st.Gid, 0, MaxOctal7));
+        Octal(h.Slice(124, 12), size > MaxOctal11 ? 0 : size);
+        Octal(h.Slice(136, 12), Math.Min(mtimeSec, MaxOctal11));
         h[156] = typeFlag;
         if (linkName.Length > 0 && IsAscii(linkName) && linkName.Length <= 100) Encoding.ASCII.GetBytes(linkName, h.Slice(157, 100));
         "ustar\0"u8.CopyTo(h.Slice(257, 6));
@@ -139,6 +142,7 @@ public sealed class PaxTarWriter(Stream output)
     {
         var digits = field.Length - 1;
         var s = Convert.ToString(value, 8).PadLeft(digits, '0');
+        if (s.Length > digits) throw new ArgumentOutOfRangeException(nameof(value), value, "does not fit its tar header field");
         Encoding.ASCII.GetBytes(s.AsSpan(s.Length - digits), field);
         field[^1] = 0;
     }

@@ -37,14 +37,16 @@ public static class TreeBackup
         void Unreadable(string path, Exception e) => unreadable.Add($"{path}: {e.Message}");
 
         var phase = Stopwatch.StartNew();
-        // Pass 1: how much will be written, for progress with a time left.
-        long totalFiles = 0, bytesToWrite = 0;
-        foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
-        {
-            if (item.Stat.Type != EntryType.File) continue;
-            totalFiles++;
-            if (!Unchanged(parent, item)) bytesToWrite += item.Stat.Size;
-        }
+        // A full part walks the tree once first: how much will be written, for progress with a time
+        // left, and every unreadable path before anything is written. An incremental part skips that
+        // walk (it would cost as much as the part) and measures progress against the parent's items.
+        long bytesToWrite = 0;
+        if (parent is null)
+            foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+            {
+                if (item.Stat.Type != EntryType.File) continue;
+                bytesToWrite += item.Stat.Size;
+            }
         if (unreadable.Count > 0 && !o.SkipUnreadable)
             throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
                 $"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5))}{(unreadable.Count > 5 ? "; …" : "")}",
@@ -115,7 +117,7 @@ public static class TreeBackup
                             if (watch.ElapsedMilliseconds - lastReport > 200)
                             {
                                 lastReport = watch.ElapsedMilliseconds;
-                                Report(log, o, activity, bytesWritten, bytesToWrite, items, watch.Elapsed);
+                                Report(log, o, activity, bytesWritten, bytesToWrite, items, parent?.Entries.Count ?? 0, watch.Elapsed);
                             }
                             break;
                     }
@@ -168,7 +170,7 @@ public static class TreeBackup
         part.Details["bytesArchived"] = bytesWritten.ToString();
         part.Details["archive"] = archiveName;
         part.Details["index"] = indexName;
-        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes) of {totalFiles}, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
+        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes), {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
         return part;
     }
 
@@ -266,13 +268,22 @@ public static class TreeBackup
         return new PartFile { Path = name, Size = hashing.Length64, Sha256 = hashing.HashHex() };
     }
 
-    static void Report(IOperationLog log, TreeBackupOptions o, string activity, long done, long total, long items, TimeSpan elapsed)
+    static void Report(IOperationLog log, TreeBackupOptions o, string activity, long done, long total, long items, long expectedItems, TimeSpan elapsed)
     {
         var rate = elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0;
-        var left = rate > 0 && total > done ? (int)((total - done) / rate) : -1;
+        if (total > 0)
+        {
+            var left = rate > 0 && total > done ? (int)((total - done) / rate) : -1;
+            log.Progress(new ProgressUpdate(o.ProgressId, activity,
+                $"{Units.Bytes(done)} of {Units.Bytes(total)}, {items:N0} items, {Units.Bytes((long)rate)}/s",
+                (int)Math.Min(100, 100 * done / total), left, o.ParentProgressId));
+            return;
+        }
+        var itemRate = elapsed.TotalSeconds > 0 ? items / elapsed.TotalSeconds : 0;
         log.Progress(new ProgressUpdate(o.ProgressId, activity,
-            $"{Units.Bytes(done)} of {Units.Bytes(total)}, {items:N0} items, {Units.Bytes((long)rate)}/s",
-            total > 0 ? (int)(100 * done / total) : -1, left, o.ParentProgressId));
+            $"{items:N0} of about {expectedItems:N0} items, {Units.Bytes(done)} changed, {Units.Bytes((long)rate)}/s",
+            expectedItems > 0 ? (int)Math.Min(99, 100 * items / expectedItems) : -1,
+            itemRate > 0 && expectedItems > items ? (int)((expectedItems - items) / itemRate) : -1, o.ParentProgressId));
     }
 
     static bool Unchanged(FileIndex? parent, ScanItem item) =>

@@ -17,13 +17,23 @@ public sealed class RestoreRequest
 
 public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Files, long Bytes, TimeSpan Duration);
 
-/// <summary>One restorable component of a snapshot. Databases and chat plug in here through their own issues.</summary>
+/// <summary>
+/// One restorable component of a snapshot. Databases and chat plug in here through their own issues.
+/// A restore is two-phase: every component is staged first (nothing in place changes), then all
+/// are committed, so a damaged archive of one component leaves every target as it was.
+/// </summary>
 public interface IComponentRestorer
 {
     string Component { get; }
     /// <summary>What a restore would do, for -WhatIf and -Confirm.</summary>
     string Describe(SnapshotEntry snapshot, RestoreRequest request);
-    IReadOnlyList<ComponentRestoreResult> Restore(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest request, IOperationLog log, CancellationToken ct);
+    IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest request, IOperationLog log, CancellationToken ct);
+}
+
+/// <summary>A staged component: Commit puts it in place; Dispose without Commit removes what was staged.</summary>
+public interface IStagedRestore : IDisposable
+{
+    IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog log);
 }
 
 /// <summary>A file-tree component (data dir, configuration): staged restore and swap through TreeRestore.</summary>
@@ -40,18 +50,26 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
             : $"Replace {target} with the {component} of {snapshot.Id} ({roots.ItemCount:N0} items){(r.DiscardReplaced ? ", deleting what it replaces" : ", keeping what it replaces as *.pre-restore-" + r.Stamp)}";
     }
 
-    public IReadOnlyList<ComponentRestoreResult> Restore(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
+    public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
     {
         if (component == PlatformParts.Configuration) WarnOnCodecChange(snapshot, r.Platform, log);
         var watch = Stopwatch.StartNew();
-        var roots = TreeRestore.Run(repo, snapshot, component, new TreeRestoreOptions
+        var staged = TreeRestore.Stage(repo, snapshot, component, new TreeRestoreOptions
         {
             TargetFor = prefix => PlatformParts.TargetFor(prefix, r.Platform, r.DataDir),
             PathFilter = r.PathFilter,
             DiscardReplaced = r.DiscardReplaced,
             Stamp = r.Stamp,
         }, log, ct);
-        return roots.Select(x => new ComponentRestoreResult(component, x.Target, x.PreviousKeptAt, x.Files, x.Bytes, watch.Elapsed)).ToList();
+        return new Staged(component, staged, watch);
+    }
+
+    sealed class Staged(string component, TreeRestore.StagedTree tree, Stopwatch watch) : IStagedRestore
+    {
+        public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog log) =>
+            tree.Commit(log).Select(x => new ComponentRestoreResult(component, x.Target, x.PreviousKeptAt, x.Files, x.Bytes, watch.Elapsed)).ToList();
+
+        public void Dispose() => tree.Dispose();
     }
 
     static void WarnOnCodecChange(SnapshotEntry snapshot, PlatformInfo p, IOperationLog log)
@@ -85,6 +103,26 @@ public static class SnapshotRestore
         return wanted.Select(c => Restorers[c]).ToList();
     }
 
+    /// <summary>Refuses while eXo runs, verifies, stages every component, then commits them all.</summary>
+    public static List<ComponentRestoreResult> Run(SnapshotRepository repo, SnapshotEntry snapshot, IReadOnlyList<IComponentRestorer> restorers,
+        RestoreRequest request, IOperationLog log, CancellationToken ct)
+    {
+        RequireStopped(request.Platform);
+        RequireVerified(repo, snapshot, log, ct);
+        var staged = new List<IStagedRestore>();
+        try
+        {
+            foreach (var r in restorers) staged.Add(r.Stage(repo, snapshot, request, log, ct));
+            ct.ThrowIfCancellationRequested();
+            RequireStopped(request.Platform); // eXo may have been started meanwhile
+            return staged.SelectMany(s => s.Commit(log)).ToList();
+        }
+        finally
+        {
+            foreach (var s in staged) s.Dispose();
+        }
+    }
+
     public static void RequireStopped(PlatformInfo p)
     {
         PlatformProcess.Refresh(p);
@@ -101,7 +139,13 @@ public static class SnapshotRestore
             throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
                 $"Snapshot {snapshot.Id} cannot be restored, nothing was touched: {broken}.", snapshot.Id,
                 "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
-        var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct).Where(f => !f.Passed).ToList();
+        // Tree archives are hashed while they are extracted into the staging folder (TreeRestore), so
+        // they are read once; everything else is checked here, before anything is written.
+        var streamed = Restorers.Values.OfType<TreeComponentRestorer>().Select(r => r.Component).ToHashSet();
+        var archives = repo.Chain(snapshot.Id).Chain
+            .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.Details.ContainsKey("archive")).Select(p => p.Details["archive"]))
+            .ToHashSet(StringComparer.Ordinal);
+        var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct, archives.Contains).Where(f => !f.Passed).ToList();
         if (failed.Count > 0)
             throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
                 $"Snapshot {snapshot.Id} failed verification, nothing was restored: {string.Join("; ", failed.Take(5).Select(f => f.Message))}{(failed.Count > 5 ? "; …" : "")}",

@@ -32,7 +32,18 @@ public sealed class TreeRestoreOptions
 /// </summary>
 public static class TreeRestore
 {
+    /// <summary>Stages and commits at once (Test-ExoSnapshot -Level Restore, and callers with one component).</summary>
     public static List<RestoredRoot> Run(SnapshotRepository repo, SnapshotEntry snapshot, string component, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
+        using var staged = Stage(repo, snapshot, component, o, log, ct);
+        return staged.Commit(log);
+    }
+
+    /// <summary>
+    /// Writes the component into staging folders beside its targets (or, with a path filter, in
+    /// place with replaced files kept aside). Nothing of the targets changes until Commit.
+    /// </summary>
+    public static StagedTree Stage(SnapshotRepository repo, SnapshotEntry snapshot, string component, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var indexName = PartOf(snapshot, component).Details["index"];
         var (chain, broken) = repo.Chain(snapshot.Id);
@@ -51,9 +62,7 @@ public static class TreeRestore
         var byRoot = entries.GroupBy(e => RootOf(e.Path)).ToDictionary(g => g.Key, g => g.ToList());
 
         var archives = chain.ToDictionary(s => s.Id);
-        var results = new List<RestoredRoot>();
-        var staged = new List<(string Prefix, string Target, string Staging, long Files, long Bytes)>();
-        var cleanup = new List<string>(); // staging folders this restore created
+        var staged = new StagedTree(o, inPlace: filter is not null);
         try
         {
             foreach (var (prefix, list) in byRoot.OrderBy(k => k.Key, StringComparer.Ordinal))
@@ -64,20 +73,36 @@ public static class TreeRestore
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
-                if (filter is null) cleanup.Add(staging);
+                if (filter is null) staged.Cleanup.Add(staging);
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
-                staged.Add((prefix, target, staging, files, bytes));
+                staged.Roots.Add((prefix, target, staging, files, bytes));
             }
-            if (filter is not null)
-                return staged.Select(s => new RestoredRoot(s.Prefix, s.Target, Directory.Exists($"{s.Target}.pre-restore-{o.Stamp}") ? $"{s.Target}.pre-restore-{o.Stamp}" : null, s.Files, s.Bytes)).ToList();
+            return staged;
+        }
+        catch
+        {
+            staged.Dispose();
+            throw;
+        }
+    }
 
+    /// <summary>A restored component waiting in its staging folders; Commit swaps it in, Dispose (without Commit) removes it.</summary>
+    public sealed class StagedTree(TreeRestoreOptions o, bool inPlace) : IDisposable
+    {
+        internal readonly List<(string Prefix, string Target, string Staging, long Files, long Bytes)> Roots = [];
+        internal readonly List<string> Cleanup = []; // staging folders this restore created
+
+        public List<RestoredRoot> Commit(IOperationLog log)
+        {
+            if (inPlace)
+                return Roots.Select(s => new RestoredRoot(s.Prefix, s.Target, Directory.Exists($"{s.Target}.pre-restore-{o.Stamp}") ? $"{s.Target}.pre-restore-{o.Stamp}" : null, s.Files, s.Bytes)).ToList();
+            var results = new List<RestoredRoot>();
             // Swap every root in; on a failure put back what was swapped so far.
             var swapped = new List<(string Target, string? Kept)>();
             try
             {
-                foreach (var s in staged)
+                foreach (var s in Roots)
                 {
-                    ct.ThrowIfCancellationRequested();
                     string? kept = null;
                     if (Directory.Exists(s.Target) || File.Exists(s.Target) || new FileInfo(s.Target).LinkTarget is not null)
                     {
@@ -96,21 +121,24 @@ public static class TreeRestore
                     if (Directory.Exists(target) || File.Exists(target)) Delete(target);
                     if (kept is not null) Move(kept, target);
                 }
-                results.Clear();
                 throw;
             }
+            Cleanup.Clear();
             if (o.DiscardReplaced)
-                foreach (var r in results.Where(r => r.PreviousKeptAt is not null).ToList())
-                {
-                    Delete(r.PreviousKeptAt!);
-                    results[results.IndexOf(r)] = r with { PreviousKeptAt = null };
-                }
+                for (var i = 0; i < results.Count; i++)
+                    if (results[i].PreviousKeptAt is { } kept)
+                    {
+                        Delete(kept);
+                        results[i] = results[i] with { PreviousKeptAt = null };
+                    }
             return results;
         }
-        finally
+
+        public void Dispose()
         {
-            foreach (var staging in cleanup.Where(s => Directory.Exists(s) || File.Exists(s)))
-                try { Delete(staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning($"Could not remove {staging}: {e.Message}"); }
+            foreach (var staging in Cleanup.Where(s => Directory.Exists(s) || File.Exists(s)))
+                try { Delete(staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            Cleanup.Clear();
         }
     }
 
@@ -137,7 +165,13 @@ public static class TreeRestore
                     $"The index places files in snapshot {group.Key}, which is not in the chain.", group.Key, "Test the snapshot with Test-ExoSnapshot.");
             var wanted = group.ToDictionary(f => f.Path, StringComparer.Ordinal);
             var archivePath = Path.Combine(holder.Path, PartOf(holder, component).Details["archive"]);
-            using var stream = Compression.OpenRead(archivePath);
+            // The archive's SHA-256 is checked while it is extracted (into the staging folder, never the target).
+            var part = PartOf(holder, component);
+            var expected = part.Files.First(f => f.Path == part.Details["archive"]).Sha256;
+            using var raw = new VerifyingReadStream(archivePath);
+            try
+            {
+            using var stream = Compression.Decompress(raw, Compression.FromFileName(archivePath));
             using var reader = new TarReader(stream);
             TarEntry? te;
             var buffer = new byte[1 << 20];
@@ -176,6 +210,18 @@ public static class TreeRestore
                     log.Progress(new ProgressUpdate(o.ProgressId, activity, $"{Units.Bytes(done)} of {Units.Bytes(total)}, {count:N0} files",
                         total > 0 ? (int)(100 * done / total) : -1, rate > 0 ? (int)((total - done) / rate) : -1, o.ParentProgressId));
                 }
+            }
+                // Before the streams close: the rest of the file is read and hashed.
+                if (raw.Finish() != expected)
+                    throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
+                        $"{Path.GetFileName(archivePath)} of {holder.Id} does not match its SHA-256; nothing was replaced.", archivePath,
+                        "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.");
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ZstdSharp.ZstdException)
+            {
+                throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
+                    $"{Path.GetFileName(archivePath)} of {holder.Id} is damaged ({e.Message}); nothing was replaced.", archivePath,
+                    "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.", e);
             }
             if (wanted.Count > 0)
                 throw new ExoBackupException("ExoBackup.ArchiveIncomplete", ErrorKind.InvalidData,

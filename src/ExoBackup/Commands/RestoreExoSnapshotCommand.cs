@@ -43,12 +43,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();
         if (chosen.Count == 0) return;
-        var results = RunEngine((log, ct) =>
-        {
-            SnapshotRestore.RequireStopped(platform);
-            SnapshotRestore.RequireVerified(repo, snapshot, log, ct);
-            return chosen.SelectMany(r => r.Restore(repo, snapshot, request, log, ct)).ToList();
-        });
+        var results = RunEngine((log, ct) => SnapshotRestore.Run(repo, snapshot, chosen, request, log, ct));
         foreach (var r in results)
             WriteObject(new RestoreResult
             {
