@@ -273,6 +273,24 @@ Describe 'Interruptions' {
     }
 }
 
+Describe 'Progress' {
+    It 'reports bytes, items, rate and time left while backing up, then completes its bar' {
+        $b = New-Bundle 'progress' -Files 2000 -Large 4 -LargeMB 48
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-progress' '$($b.Home)'; `$null = `$s | Backup-ExoDataDir -CompressionLevel 9")
+        $null = $ps.Invoke()
+        $ps.HadErrors | Should -BeFalse
+        $records = @($ps.Streams.Progress)
+        $ps.Dispose()
+        $working = $records | Where-Object { $_.RecordType -eq 'Processing' -and $_.Activity -like 'Backing up DataDir*' }
+        $working | Should -Not -BeNullOrEmpty
+        $working[-1].StatusDescription | Should -Match 'MiB of .* items, .*/s'
+        $working[-1].PercentComplete | Should -BeGreaterThan 0
+        $working | Where-Object SecondsRemaining -ge 0 | Should -Not -BeNullOrEmpty
+        $records | Where-Object { $_.RecordType -eq 'Completed' -and $_.Activity -like 'Backing up DataDir*' } | Should -Not -BeNullOrEmpty
+    }
+}
+
 Describe 'A full disk' -Skip:($IsWindows -or (id -u) -ne '0') {
     BeforeAll {
         $B = New-Bundle 'fulldisk' -Files 50 -Large 2 -LargeMB 8

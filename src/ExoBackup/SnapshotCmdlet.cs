@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using ExoBackup.Engine;
+using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 
 namespace ExoBackup;
@@ -26,6 +28,29 @@ public abstract class SnapshotCmdlet : ExoCmdlet
     internal string SnapshotIdValue => Snapshot?.Id ?? Id!;
 
     internal SnapshotRepository OpenRepository() => RunEngine((_, _) => SnapshotRepository.Open(RepositoryPath, create: false));
+
+    /// <summary>
+    /// What every Backup-Exo* part cmdlet does around its own work: find the open snapshot and its
+    /// platform (or -Platform), ask ShouldProcess, run the part with eXo's state recorded at its
+    /// start and end, and write the part.
+    /// </summary>
+    internal void BackUpPart(string? platformOverride, string what,
+        Func<SnapshotRepository, SnapshotEntry, PlatformInfo, IOperationLog, CancellationToken, PartRecord> backup)
+    {
+        var repo = OpenRepository();
+        var id = SnapshotIdValue;
+        var open = RunEngine((_, _) => repo.GetOpen(id));
+        var home = ResolvePath(platformOverride ?? open.Manifest.Platform.Home);
+        if (!ShouldProcess(home, $"Back up {what} into snapshot {id}")) return;
+        var part = RunEngine((log, ct) =>
+        {
+            var platform = PlatformDiscovery.Discover(home);
+            return PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null,
+                () => backup(repo, open, platform, log, ct), log);
+        });
+        foreach (var w in part.Warnings) WriteWarning(w);
+        WriteObject(BackupPart.From(repo.Root, id, part));
+    }
 }
 
 /// <summary>Completes -Id from the snapshots of the repository given with -Repository.</summary>

@@ -58,21 +58,13 @@ public static class Compression
 }
 
 /// <summary>Counts and hashes (SHA-256) what is written through it: the stored file's checksum without reading it again.</summary>
-public sealed class HashingWriteStream(Stream inner) : Stream
+public sealed class HashingWriteStream(Stream inner) : ForwardWriteStream
 {
     readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     public long Length64 { get; private set; }
     public string HashHex() => Convert.ToHexString(_sha.GetCurrentHash()).ToLowerInvariant();
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => Length64;
-    public override long Position { get => Length64; set => throw new NotSupportedException(); }
     public override void Flush() => inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _sha.AppendData(buffer);
@@ -106,7 +98,7 @@ sealed class NonClosingStream(Stream inner) : Stream
 /// verifies each archive while it extracts it, on the other core, instead of reading it twice.
 /// <see cref="Finish"/> reads whatever the consumer left (trailing blocks) and returns the hash.
 /// </summary>
-public sealed class VerifyingReadStream : Stream
+public sealed class VerifyingReadStream : ForwardReadStream
 {
     readonly System.Collections.Concurrent.BlockingCollection<(byte[] Buffer, int Length)> _queue = new(16);
     readonly Task<string> _reader;
@@ -155,7 +147,6 @@ public sealed class VerifyingReadStream : Stream
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     /// <summary>The SHA-256 of the whole file, once the rest of it has been read.</summary>
     public string Finish()
@@ -180,13 +171,4 @@ public sealed class VerifyingReadStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

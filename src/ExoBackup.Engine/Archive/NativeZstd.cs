@@ -54,7 +54,7 @@ static unsafe partial class NativeZstd
         }
     }
 
-    public sealed class CompressStream : Stream
+    public sealed class CompressStream : ForwardWriteStream
     {
         readonly Stream _inner;
         readonly bool _leaveOpen;
@@ -87,7 +87,6 @@ static unsafe partial class NativeZstd
             }
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         void Finish()
         {
@@ -121,18 +120,9 @@ static unsafe partial class NativeZstd
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
-    public sealed class DecompressStream : Stream
+    public sealed class DecompressStream : ForwardReadStream
     {
         readonly Stream _inner;
         readonly Handle _ds;
@@ -177,7 +167,6 @@ static unsafe partial class NativeZstd
             }
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         protected override void Dispose(bool disposing)
         {
@@ -185,14 +174,5 @@ static unsafe partial class NativeZstd
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,7 +1,5 @@
 using System.Management.Automation;
 using ExoBackup.Engine.Archive;
-using ExoBackup.Engine.Platform;
-using ExoBackup.Engine.Repository;
 
 namespace ExoBackup.Commands;
 
@@ -32,27 +30,16 @@ public sealed class BackupExoDataDirCommand : SnapshotCmdlet
 
     protected override void ProcessRecord()
     {
-        var repo = OpenRepository();
-        var id = SnapshotIdValue;
-        var open = RunEngine((_, _) => repo.GetOpen(id));
-        var home = ResolvePath(Platform ?? open.Manifest.Platform.Home);
-        if (!ShouldProcess(home, $"Back up the data dir into snapshot {id}")) return;
-        var part = RunEngine((log, ct) =>
+        var options = new DataDirOptions
         {
-            var platform = PlatformDiscovery.Discover(home);
-            var options = new DataDirOptions
+            IncludeSwap = IncludeSwap,
+            IncludeTransactionStore = IncludeTransactionStore,
+            Exclude = Exclude,
+            Tree = new TreeBackupOptions
             {
-                IncludeSwap = IncludeSwap,
-                IncludeTransactionStore = IncludeTransactionStore,
-                Exclude = Exclude,
-                Tree = new TreeBackupOptions
-                {
-                    Compression = (CompressionKind)(int)Compression, Level = CompressionLevel, CompareContent = Checksum, SkipUnreadable = SkipUnreadable,
-                },
-            };
-            return PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null,
-                () => PlatformParts.BackupDataDir(repo, open, platform, options, log, ct), log);
-        });
-        WriteObject(BackupPart.From(repo.Root, id, part));
+                Compression = (CompressionKind)(int)Compression, Level = CompressionLevel, CompareContent = Checksum, SkipUnreadable = SkipUnreadable,
+            },
+        };
+        BackUpPart(Platform, "the data dir", (repo, open, platform, log, ct) => PlatformParts.BackupDataDir(repo, open, platform, options, log, ct));
     }
 }
