@@ -17,6 +17,7 @@
         'New-ExoSnapshot'
         'Backup-ExoDataDir'
         'Backup-ExoConfiguration'
+        'Backup-ExoDatabase'
         'Complete-ExoSnapshot'
         'Get-ExoSnapshot'
         'Test-ExoSnapshot'

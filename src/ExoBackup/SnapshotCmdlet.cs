@@ -35,21 +35,25 @@ public abstract class SnapshotCmdlet : ExoCmdlet
     /// start and end, and write the part.
     /// </summary>
     internal void BackUpPart(string? platformOverride, string what,
-        Func<SnapshotRepository, SnapshotEntry, PlatformInfo, IOperationLog, CancellationToken, PartRecord> backup)
+        Func<SnapshotRepository, SnapshotEntry, PlatformInfo, IOperationLog, CancellationToken, PartRecord> backup) =>
+        BackUpParts(platformOverride, what, (repo, open, platform, log, ct) =>
+            [PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null, () => backup(repo, open, platform, log, ct), log)]);
+
+    /// <summary>The same for a cmdlet whose engine records several parts itself (one per database).</summary>
+    internal void BackUpParts(string? platformOverride, string what,
+        Func<SnapshotRepository, SnapshotEntry, PlatformInfo, IOperationLog, CancellationToken, IReadOnlyList<PartRecord>> backup)
     {
         var repo = OpenRepository();
         var id = SnapshotIdValue;
         var open = RunEngine((_, _) => repo.GetOpen(id));
         var home = ResolvePath(platformOverride ?? open.Manifest.Platform.Home);
         if (!ShouldProcess(home, $"Back up {what} into snapshot {id}")) return;
-        var part = RunEngine((log, ct) =>
+        var parts = RunEngine((log, ct) => backup(repo, open, PlatformDiscovery.Discover(home), log, ct));
+        foreach (var part in parts)
         {
-            var platform = PlatformDiscovery.Discover(home);
-            return PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null,
-                () => backup(repo, open, platform, log, ct), log);
-        });
-        foreach (var w in part.Warnings) WriteWarning(w);
-        WriteObject(BackupPart.From(repo.Root, id, part));
+            foreach (var w in part.Warnings) WriteWarning(w);
+            WriteObject(BackupPart.From(repo.Root, id, part));
+        }
     }
 }
 

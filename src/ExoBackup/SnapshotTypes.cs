@@ -8,7 +8,7 @@ public enum SnapshotStatus { Complete, InProgress, Damaged }
 public enum Consistency { Offline, Online }
 public enum CompressionType { Zstd, Gzip, None }
 public enum VerifyLevel { Checksum, Archive, Restore }
-public enum SnapshotComponent { DataDir, Configuration }
+public enum SnapshotComponent { DataDir, Configuration, Database }
 
 /// <summary>A snapshot of an eXo platform in a repository.</summary>
 public sealed class Snapshot

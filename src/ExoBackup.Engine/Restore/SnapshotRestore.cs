@@ -13,6 +13,13 @@ public sealed class RestoreRequest
     public IReadOnlyList<string> PathFilter { get; init; } = [];
     public bool DiscardReplaced { get; init; }
     public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+    /// <summary>Databases: restore onto this server (host[:port]) and under this name instead.</summary>
+    public string? Server { get; init; }
+    public string? Database { get; init; }
+    public string? User { get; init; }
+    public string? Password { get; init; }
+    public IReadOnlyList<string> ToolPaths { get; init; } = [];
+    public int Jobs { get; init; } = 1;
 }
 
 public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Files, long Bytes, TimeSpan Duration);
@@ -90,17 +97,22 @@ public static class SnapshotRestore
     {
         [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
         [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
+        [Databases.DatabaseParts.Component] = new Databases.DatabaseRestorer(),
     };
+
+    /// <summary>Commit order: databases first (the only step that can fail after staging), then the file trees (renames).</summary>
+    static int Order(string component) => component switch { "Database" => 0, "Chat" => 1, "DataDir" => 2, _ => 3 };
 
     /// <summary>The components to restore: those asked for (all the snapshot holds when none), each of which it must hold.</summary>
     public static List<IComponentRestorer> Select(SnapshotEntry snapshot, IReadOnlyList<string> components)
     {
-        var held = snapshot.Manifest.Parts.Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
+        var held = snapshot.Manifest.Parts.Where(p => p.Component != Databases.DatabaseParts.Component || p.Details.ContainsKey("dump") || p.Details.ContainsKey("serverFile"))
+            .Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
         var wanted = components.Count == 0 ? held : components.ToList();
         foreach (var c in wanted.Where(c => !held.Contains(c)))
             throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
                 $"Snapshot {snapshot.Id} has no {c} part.", snapshot.Id, $"It holds: {string.Join(", ", held)}.");
-        return wanted.Select(c => Restorers[c]).ToList();
+        return wanted.OrderBy(Order).Select(c => Restorers[c]).ToList();
     }
 
     /// <summary>Refuses while eXo runs, verifies, stages every component, then commits them all.</summary>

@@ -23,6 +23,25 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     /// <summary>Delete what the restore replaces instead of keeping it as *.pre-restore-&lt;time&gt;.</summary>
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>Databases: restore onto this server (host or host:port), a new host after a disaster.</summary>
+    [Parameter] public string? Server { get; set; }
+
+    /// <summary>Databases: restore under this name (one database only).</summary>
+    [Parameter] public string? Database { get; set; }
+
+    /// <summary>Databases: connect as this user (it must be allowed to create databases).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Folders searched for pg_restore, mariadb, … before PATH.</summary>
+    [Parameter] public string[] ToolPath { get; set; } = [];
+
+    /// <summary>PostgreSQL: restore with this many jobs.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int Jobs { get; set; } = 1;
+
     protected override void ProcessRecord()
     {
         var repo = OpenRepository();
@@ -39,6 +58,12 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             DataDir = DataDir is null ? null : ResolvePath(DataDir),
             PathFilter = Path,
             DiscardReplaced = Force,
+            Server = Server,
+            Database = Database,
+            User = Credential?.UserName,
+            Password = Credential?.GetNetworkCredential().Password,
+            ToolPaths = ToolPath.Select(ResolvePath).ToList(),
+            Jobs = Jobs,
         };
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();

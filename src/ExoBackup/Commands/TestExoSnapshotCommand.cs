@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Restore;
 
@@ -12,15 +12,31 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
 {
     [Parameter] public VerifyLevel Level { get; set; } = VerifyLevel.Checksum;
 
+    /// <summary>Level Restore: the bundle whose server.xml gives the database passwords (the snapshot's own when omitted).</summary>
+    [Parameter] public string? Platform { get; set; }
+
+    /// <summary>Level Restore: connect to the database servers as this user.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Folders searched for pg_restore, mariadb, … before PATH.</summary>
+    [Parameter] public string[] ToolPath { get; set; } = [];
+
     protected override void ProcessRecord()
     {
         var repo = OpenRepository();
         var id = SnapshotIdValue;
+        var toolPaths = ToolPath.Select(ResolvePath).ToList();
+        var user = Credential?.UserName;
+        var password = Credential?.GetNetworkCredential().Password;
         var findings = RunEngine((log, ct) =>
         {
-            var list = SnapshotVerifier.Verify(repo, id, (Engine.Repository.VerifyLevel)Math.Min((int)Level, 1), log, ct);
-            if (Level == VerifyLevel.Restore && list.All(f => f.Passed)) list.AddRange(ScratchRestore(repo, id, log, ct));
-            return list;
+            PlatformInfo? platform = null;
+            var home = Platform is null ? repo.Get(id).Manifest.Platform.Home : ResolvePath(Platform);
+            if (Level == VerifyLevel.Restore && Directory.Exists(home))
+                try { platform = PlatformDiscovery.Discover(home); } catch (Engine.ExoBackupException) { }
+            return SnapshotTest.Run(repo, id, (Engine.Repository.VerifyLevel)(int)Level, platform, user, password, toolPaths, log, ct);
         });
         // One result per part of each snapshot in the chain; the failures name their files.
         foreach (var g in findings.GroupBy(f => (f.Snapshot, f.Part)))
@@ -40,36 +56,5 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
             WriteError(ToErrorRecord(new Engine.ExoBackupException("ExoBackup.SnapshotVerificationFailed", Engine.ErrorKind.InvalidData,
                 $"Snapshot {id} failed {failed.Count} check(s): {string.Join("; ", failed.Take(3).Select(f => f.Message))}", id,
                 "Do not rely on this snapshot; take a new full snapshot, and restore from an older one that passes if needed.")));
-    }
-
-    /// <summary>Restores each file-tree part into a scratch folder, which checks every file's SHA-256 as it is written.</summary>
-    static IEnumerable<VerifyFinding> ScratchRestore(SnapshotRepository repo, string id, Engine.IOperationLog log, CancellationToken ct)
-    {
-        var snapshot = repo.Get(id, includeIncomplete: false);
-        var scratch = Path.Combine(Path.GetTempPath(), $"exobackup-test-{id}-{Environment.ProcessId}");
-        var results = new List<VerifyFinding>();
-        try
-        {
-            foreach (var component in snapshot.Manifest.Parts.Where(p => p.Details.ContainsKey("index")).Select(p => p.Component).Distinct())
-            {
-                try
-                {
-                    var roots = TreeRestore.Run(repo, snapshot, component, new TreeRestoreOptions
-                    {
-                        TargetFor = prefix => Path.Combine(scratch, component, prefix.Length == 0 ? "root" : prefix.Replace('/', '_')),
-                    }, log, ct);
-                    results.Add(new VerifyFinding(id, component, "", true, $"restored {roots.Sum(r => r.Files):N0} file(s), {roots.Sum(r => r.Bytes):N0} bytes, every checksum matched"));
-                }
-                catch (Engine.ExoBackupException e)
-                {
-                    results.Add(new VerifyFinding(id, component, "", false, e.Message));
-                }
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
-        }
-        return results;
     }
 }

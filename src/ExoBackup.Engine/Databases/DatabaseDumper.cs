@@ -1,0 +1,112 @@
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Databases;
+
+/// <summary>One database to dump: a distinct (server, database) of the platform's datasources.</summary>
+public sealed record DatabaseTarget(
+    DatabaseEngine Engine,
+    string Host,
+    int Port,
+    string Database,
+    string User,
+    string Password,
+    IReadOnlyList<string> Datasources,
+    string? Instance = null)
+{
+    public string Describe() => $"{Engine} {Host}:{Port}/{Database}";
+
+    /// <summary>Datasources that share a (server, database) are dumped once.</summary>
+    public static List<DatabaseTarget> From(IEnumerable<DatasourceInfo> datasources, string? user, string? password) =>
+        datasources.Where(d => d.Engine is not (DatabaseEngine.Hsqldb or DatabaseEngine.Unknown))
+            .GroupBy(d => d.ServerKey)
+            .Select(g =>
+            {
+                var d = g.First();
+                return new DatabaseTarget(d.Engine, d.Host ?? "localhost", d.Port ?? DefaultPort(d.Engine), d.Database ?? "",
+                    user ?? d.User ?? "", password ?? d.Password ?? "", g.Select(x => x.Name).ToList(), d.Instance);
+            }).ToList();
+
+    public static int DefaultPort(DatabaseEngine e) => e switch
+    {
+        DatabaseEngine.PostgreSql => 5432,
+        DatabaseEngine.MySql => 3306,
+        DatabaseEngine.SqlServer => 1433,
+        DatabaseEngine.Oracle => 1521,
+        _ => 0,
+    };
+}
+
+public sealed record TableCount(string Table, long Rows);
+
+/// <summary>What the pre-dump check found on the server.</summary>
+public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, IReadOnlyList<TableCount> Tables, IReadOnlyDictionary<string, string> Position);
+
+public sealed class DumpOptions
+{
+    public IReadOnlyList<string> ToolPaths { get; init; } = [];
+    public int Jobs { get; init; } = 1;
+    /// <summary>SQL Server: a folder the server itself can write its .bak into.</summary>
+    public string? ServerPath { get; init; }
+}
+
+public sealed class DatabaseRestoreOptions
+{
+    public IReadOnlyList<string> ToolPaths { get; init; } = [];
+    public int Jobs { get; init; } = 1;
+    /// <summary>Drop what is replaced instead of keeping it.</summary>
+    public bool DiscardReplaced { get; init; }
+    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+    /// <summary>Where a replaced database is dumped to be kept, when the engine cannot rename it.</summary>
+    public string? KeepFolder { get; init; }
+}
+
+/// <summary>The result of restoring one database.</summary>
+public sealed record DatabaseRestored(string Database, string? PreviousKeptAs, long Tables, long Rows);
+
+/// <summary>One database engine: check, dump, verify and restore with the engine's own tools.</summary>
+public interface IDatabaseDumper
+{
+    DatabaseEngine Engine { get; }
+    /// <summary>Connects with the driver: versions, other sessions, tables and row counts; clear errors for a wrong password, a missing database, an unreachable server.</summary>
+    DatabaseProbe Probe(DatabaseTarget target, CancellationToken ct);
+    /// <summary>Dumps into the snapshot; a failed, killed or truncated dump throws and leaves no part.</summary>
+    PartRecord Dump(DatabaseTarget target, DatabaseProbe probe, SnapshotEntry snapshot, string name, DumpOptions options, IOperationLog log, CancellationToken ct);
+    /// <summary>Reads the dump with the engine's tool (Test-ExoSnapshot -Level Archive).</summary>
+    string VerifyArchive(SnapshotEntry snapshot, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct);
+    /// <summary>Restores into <paramref name="target"/>, keeping a database it replaces unless told not to.</summary>
+    DatabaseRestored Restore(DatabaseTarget target, SnapshotEntry snapshot, PartRecord part, DatabaseRestoreOptions options, IOperationLog log, CancellationToken ct);
+    /// <summary>Drops a database (the scratch database of Test-ExoSnapshot -Level Restore).</summary>
+    void Drop(DatabaseTarget target, CancellationToken ct);
+}
+
+public static class DatabaseDumpers
+{
+    public static IDatabaseDumper For(DatabaseEngine engine) => engine switch
+    {
+        DatabaseEngine.PostgreSql => new PostgreSqlDumper(),
+        DatabaseEngine.MySql => new MySqlDumper(),
+        DatabaseEngine.SqlServer => new SqlServerDumper(),
+        DatabaseEngine.Oracle => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
+            "Oracle databases are not backed up by ExoBackup.", engine, "Use Oracle's own tools: RMAN for a physical backup, or Data Pump (expdp) for a logical one."),
+        _ => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
+            $"Databases of engine {engine} cannot be backed up.", engine, "Back it up with its own tools."),
+    };
+
+    /// <summary>A file-safe part name: the database, with the server when two servers hold databases of the same name.</summary>
+    public static string PartName(DatabaseTarget t, IReadOnlyList<DatabaseTarget> all)
+    {
+        var clash = all.Count(x => x.Database.Equals(t.Database, StringComparison.OrdinalIgnoreCase)) > 1;
+        var raw = clash ? $"{t.Database}-{t.Host}-{t.Port}" : t.Database;
+        return new string(raw.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+    }
+
+    /// <summary>Sizes and SHA-256 of the files a dump wrote, for the manifest.</summary>
+    public static List<PartFile> Files(SnapshotEntry s, IEnumerable<string> paths) =>
+        paths.Select(p =>
+        {
+            var full = Path.Combine(s.Path, p);
+            using var fs = File.OpenRead(full);
+            return new PartFile { Path = p.Replace('\\', '/'), Size = fs.Length, Sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(fs)).ToLowerInvariant() };
+        }).ToList();
+}

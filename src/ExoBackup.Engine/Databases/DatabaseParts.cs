@@ -1,0 +1,145 @@
+using System.Text.Json;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Restore;
+
+namespace ExoBackup.Engine.Databases;
+
+/// <summary>Backup-ExoDatabase's engine: one part per distinct (server, database) of the chosen datasources.</summary>
+public static class DatabaseParts
+{
+    public const string Component = "Database";
+
+    public static List<PartRecord> Backup(SnapshotRepository repo, SnapshotEntry snapshot, PlatformInfo platform, IReadOnlyList<string> datasources,
+        string? user, string? password, DumpOptions options, IOperationLog log, CancellationToken ct)
+    {
+        var chosen = platform.Datasources.Where(d => datasources.Count == 0 || datasources.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (chosen.Count == 0)
+            throw new ExoBackupException("ExoBackup.DatasourceNotFound", ErrorKind.ObjectNotFound,
+                $"{platform.Home} has no datasource {(datasources.Count == 0 ? "" : string.Join(", ", datasources) + " ")}in conf/server.xml.", platform.Home,
+                "Get-ExoPlatform lists the datasources it found, and why any is missing (Notes).");
+        foreach (var d in chosen.Where(d => d.Engine is DatabaseEngine.Oracle or DatabaseEngine.Unknown))
+            DatabaseDumpers.For(d.Engine); // throws the engine's NotSupported error
+        bool Running() => PlatformProcess.FindPid(platform) is not null;
+        var parts = new List<PartRecord>();
+
+        // HSQLDB lives in the data dir: its files are captured there, with eXo stopped.
+        var hsql = chosen.Where(d => d.Engine == DatabaseEngine.Hsqldb).ToList();
+        if (hsql.Count > 0)
+        {
+            if (Running())
+                throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
+                    $"The embedded HSQLDB of {platform.Home} can only be captured with eXo stopped.", platform.Home, "Stop-ExoPlatform first.");
+            parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
+            {
+                var p = new PartRecord { Component = Component, Name = "hsqldb", Tool = "data dir", ToolVersion = "" };
+                p.Details["engine"] = DatabaseEngine.Hsqldb.ToString();
+                p.Details["heldIn"] = "DataDir";
+                p.Details["files"] = string.Join(",", hsql.Select(d => d.Database).Distinct());
+                p.Details["datasources"] = string.Join(",", hsql.Select(d => d.Name));
+                if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformParts.DataDir))
+                    p.Warnings.Add("HSQLDB's files are in the data dir: this snapshot needs Backup-ExoDataDir too.");
+                return p;
+            }, log));
+        }
+
+        var targets = DatabaseTarget.From(chosen, user, password);
+        foreach (var t in targets)
+        {
+            ct.ThrowIfCancellationRequested();
+            var dumper = DatabaseDumpers.For(t.Engine);
+            var probe = dumper.Probe(t, ct);
+            var stopped = !Running();
+            if (probe.OtherSessions > 0 && stopped)
+                log.Warning($"{probe.OtherSessions} other session(s) are connected to {t.Describe()} although eXo is stopped here: another cluster node, or another client, may still write to it.");
+            var name = DatabaseDumpers.PartName(t, targets);
+            parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
+            {
+                var p = dumper.Dump(t, probe, snapshot, name, options, log, ct);
+                if (probe.OtherSessions > 0 && stopped) p.Warnings.Add($"{probe.OtherSessions} other session(s) were connected during the dump.");
+                return p;
+            }, log));
+        }
+        return parts;
+    }
+
+    /// <summary>The target of a database part: where it came from, or the -Server/-Database given, with the credential to use.</summary>
+    public static DatabaseTarget TargetOf(PartRecord part, PlatformInfo? platform, string? server, string? database, string? user, string? password)
+    {
+        var engine = Enum.Parse<DatabaseEngine>(part.Details["engine"]);
+        var host = part.Details["host"];
+        var port = int.Parse(part.Details["port"]);
+        if (server is not null)
+        {
+            var colon = server.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(server[(colon + 1)..], out var p)) { host = server[..colon]; port = p; }
+            else host = server;
+        }
+        var names = part.Details["datasources"].Split(',');
+        // The platform's datasource (server.xml) gives the password when none is given.
+        var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
+        return new DatabaseTarget(engine, host, port, database ?? part.Details["database"],
+            user ?? ds?.User ?? part.Details["user"], password ?? ds?.Password ?? "", names);
+    }
+
+    public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) =>
+        JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+}
+
+/// <summary>
+/// Restores the database parts. Staging checks what can be checked first (the server answers, the
+/// tools exist); Commit restores, keeping a replaced database (renamed, or dumped into the
+/// repository) unless -Force. Databases commit before the file trees, so a failed database restore
+/// (rolled back where the engine can) leaves the files as they were.
+/// </summary>
+public sealed class DatabaseRestorer : IComponentRestorer
+{
+    public string Component => DatabaseParts.Component;
+
+    public string Describe(SnapshotEntry snapshot, RestoreRequest r) =>
+        string.Join("; ", Parts(snapshot).Select(p =>
+        {
+            var t = DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password);
+            return $"Replace {t.Describe()} with the dump of {p.Details["database"]} from {snapshot.Id}" +
+                   (r.DiscardReplaced ? ", dropping the database it replaces" : ", keeping the database it replaces");
+        }));
+
+    static List<PartRecord> Parts(SnapshotEntry s) =>
+        s.Manifest.Parts.Where(p => p.Component == DatabaseParts.Component && p.Details.ContainsKey("dump") || p.Component == DatabaseParts.Component && p.Details.ContainsKey("serverFile")).ToList();
+
+    public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
+    {
+        var parts = Parts(snapshot);
+        if (r.Database is not null && parts.Count > 1)
+            throw new ExoBackupException("ExoBackup.AmbiguousDatabase", ErrorKind.InvalidArgument,
+                $"Snapshot {snapshot.Id} holds {parts.Count} databases; -Database renames only one.", snapshot.Id, "Restore them one by one with -Datasource.");
+        var plan = parts.Select(p => (Part: p, Target: DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password))).ToList();
+        foreach (var (_, t) in plan) DatabaseDumpers.For(t.Engine).Probe(t with { Database = t.Engine == DatabaseEngine.PostgreSql ? "postgres" : t.Engine == DatabaseEngine.SqlServer ? "master" : "" }, ct);
+        return new Staged(repo, snapshot, plan, r, log, ct);
+    }
+
+    sealed class Staged(SnapshotRepository repo, SnapshotEntry snapshot, List<(PartRecord Part, DatabaseTarget Target)> plan, RestoreRequest r, IOperationLog log, CancellationToken ct) : IStagedRestore
+    {
+        public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog _)
+        {
+            var results = new List<ComponentRestoreResult>();
+            foreach (var (part, t) in plan)
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var done = DatabaseDumpers.For(t.Engine).Restore(t, snapshot, part, new DatabaseRestoreOptions
+                {
+                    ToolPaths = r.ToolPaths, Jobs = r.Jobs, DiscardReplaced = r.DiscardReplaced, Stamp = r.Stamp,
+                    KeepFolder = Path.Combine(repo.Root, "pre-restore-" + r.Stamp),
+                }, log, ct);
+                var expected = DatabaseParts.RowCounts(part);
+                if (done.Rows != expected.Values.Sum())
+                    log.Warning($"{t.Describe()} holds {done.Rows:N0} rows after the restore; the dump recorded {expected.Values.Sum():N0}.");
+                results.Add(new ComponentRestoreResult(DatabaseParts.Component, t.Describe(), done.PreviousKeptAs, done.Tables, done.Rows, watch.Elapsed));
+            }
+            return results;
+        }
+
+        public void Dispose() { }
+    }
+}

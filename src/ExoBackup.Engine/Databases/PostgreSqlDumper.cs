@@ -1,0 +1,289 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Tools;
+using Npgsql;
+
+namespace ExoBackup.Engine.Databases;
+
+/// <summary>
+/// PostgreSQL with its own tools: pg_dump -Fc (or -Fd -j N), pg_restore. The password reaches them
+/// only through a 0600 PGPASSFILE; PGPASSWORD is removed from their environment.
+/// </summary>
+public sealed class PostgreSqlDumper : IDatabaseDumper
+{
+    public DatabaseEngine Engine => DatabaseEngine.PostgreSql;
+
+    static NpgsqlConnection Connect(DatabaseTarget t, string? database = null)
+    {
+        var cs = new NpgsqlConnectionStringBuilder
+        {
+            Host = t.Host, Port = t.Port, Database = database ?? t.Database, Username = t.User, Password = t.Password,
+            Timeout = 10, Pooling = false, ApplicationName = "ExoBackup",
+        };
+        var c = new NpgsqlConnection(cs.ConnectionString);
+        try { c.Open(); }
+        catch (Exception e) { c.Dispose(); throw Describe(e, t, database ?? t.Database); }
+        return c;
+    }
+
+    /// <summary>Turns driver errors into messages that say what is wrong, never echoing the password.</summary>
+    static ExoBackupException Describe(Exception e, DatabaseTarget t, string database) => e switch
+    {
+        PostgresException { SqlState: "28P01" or "28000" } =>
+            new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
+                $"PostgreSQL at {t.Host}:{t.Port} refused user '{t.User}' for database '{database}': {((PostgresException)e).MessageText}", t.Describe(),
+                "Check the username and password of the datasource in conf/server.xml, or give -Credential.", e),
+        PostgresException { SqlState: "3D000" } =>
+            new("ExoBackup.DatabaseNotFound", ErrorKind.ObjectNotFound,
+                $"PostgreSQL at {t.Host}:{t.Port} has no database '{database}'.", t.Describe(), "Check the datasource URL in conf/server.xml.", e),
+        PostgresException pe =>
+            new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"PostgreSQL at {t.Host}:{t.Port}: {pe.MessageText} ({pe.SqlState})", t.Describe(),
+                "Read PostgreSQL's message; the part was not recorded.", e),
+        _ =>
+            new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
+                $"Cannot connect to PostgreSQL at {t.Host}:{t.Port}: {e.GetBaseException().Message}", t.Describe(),
+                "Check that the server runs and that this host may connect (pg_hba.conf, firewall).", e),
+    };
+
+    internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+
+    public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
+    {
+        using var c = Connect(t);
+        string Scalar(string sql) => new NpgsqlCommand(sql, c).ExecuteScalar()?.ToString() ?? "";
+        var version = Scalar("SHOW server_version");
+        var major = int.Parse(Scalar("SHOW server_version_num")) / 10000;
+        var sessions = long.Parse(Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+        var position = new Dictionary<string, string>();
+        try { position["walLsn"] = Scalar("SELECT pg_current_wal_lsn()::text"); }
+        catch (PostgresException) { position["walLsn"] = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
+        return new DatabaseProbe(version, major, sessions, CountRows(c, ct), position);
+    }
+
+    static List<TableCount> CountRows(NpgsqlConnection c, CancellationToken ct)
+    {
+        var tables = new List<(string Schema, string Name)>();
+        using (var cmd = new NpgsqlCommand("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2", c))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) tables.Add((r.GetString(0), r.GetString(1)));
+        var counts = new List<TableCount>();
+        foreach (var (schema, name) in tables)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {Quote(schema)}.{Quote(name)}", c);
+            counts.Add(new TableCount($"{schema}.{name}", Convert.ToInt64(cmd.ExecuteScalar())));
+        }
+        return counts;
+    }
+
+    /// <summary>A pgpass line: host:port:database:user:password, with ':' and '\' escaped.</summary>
+    internal static string PgPassLine(DatabaseTarget t, string database)
+    {
+        static string E(string s) => s.Replace("\\", "\\\\").Replace(":", "\\:");
+        return $"{E(t.Host)}:{t.Port}:{E(database)}:{E(t.User)}:{E(t.Password)}\n";
+    }
+
+    static Dictionary<string, string?> Environment(SecretFile pass) => new()
+    {
+        ["PGPASSFILE"] = pass.Path,
+        ["PGPASSWORD"] = null,
+        ["PGCONNECT_TIMEOUT"] = "10",
+        ["PGAPPNAME"] = "ExoBackup",
+    };
+
+    static List<string> ConnectionArgs(DatabaseTarget t) => ["--no-password", "--host", t.Host, "--port", t.Port.ToString(), "--username", t.User];
+
+    ExternalTool Tool(IReadOnlyList<string> toolPaths, string name, int? serverMajor, CancellationToken ct)
+    {
+        var tool = ExternalTool.Find(toolPaths, serverMajor is int m ? $"postgresql-client-{m}" : "postgresql-client", name);
+        if (serverMajor is int major)
+        {
+            var v = tool.ReadVersion(ct);
+            if (v is null || v.Major < major)
+                throw new ExoBackupException("ExoBackup.ToolTooOld", ErrorKind.NotInstalled,
+                    $"{tool.Path} is version {v?.ToString() ?? "unknown"}, older than the PostgreSQL {major} server: it cannot dump it.", tool.Path,
+                    $"Install the client of PostgreSQL {major} or later (Debian: apt-get install postgresql-client-{major}, from apt.postgresql.org where Debian lacks it) and give its bin folder with -ToolPath.");
+        }
+        return tool;
+    }
+
+    public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var tool = Tool(o.ToolPaths, "pg_dump", probe.ServerMajor, ct);
+        var toolVersion = tool.ReadVersion(ct);
+        Directory.CreateDirectory(Path.Combine(s.Path, "db"));
+        var directory = o.Jobs > 1;
+        var rel = directory ? $"db/{name}.dir" : $"db/{name}.dump";
+        var output = Path.Combine(s.Path, rel);
+        var args = ConnectionArgs(t);
+        args.AddRange(directory ? ["--format=directory", "--jobs", o.Jobs.ToString()] : ["--format=custom"]);
+        args.AddRange(["--file", output, "--dbname", t.Database]);
+        using (var pass = new SecretFile("pgpass", PgPassLine(t, t.Database)))
+        using (Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
+        {
+            var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
+            if (code != 0) throw tool.Failed(code, stderr);
+        }
+        // A dump that exited 0 but is empty or cut short is not a backup.
+        var files = directory ? Directory.GetFiles(output).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal).ToList() : [rel];
+        if (files.Count == 0 || files.Sum(f => new FileInfo(Path.Combine(s.Path, f)).Length) == 0)
+            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData, $"pg_dump of {t.Describe()} wrote nothing.", t.Describe(), "Run pg_dump by hand to see why.");
+        var part = new PartRecord { Component = "Database", Name = name, Tool = "pg_dump", ToolVersion = toolVersion?.ToString() ?? "" };
+        part.Details["format"] = directory ? "directory" : "custom";
+        part.Details["dump"] = rel;
+        var listed = ListTableData(s.Path, rel, o.ToolPaths, ct);
+        var missing = probe.Tables.Select(x => x.Table).Where(x => !listed.Contains(x)).ToList();
+        if (missing.Count > 0)
+            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
+                $"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "Run pg_dump by hand to see why.");
+        part.Files = DatabaseDumpers.Files(s, files);
+        Describe(part, t, probe);
+        return part;
+    }
+
+    internal static void Describe(PartRecord part, DatabaseTarget t, DatabaseProbe probe)
+    {
+        part.Details["engine"] = t.Engine.ToString();
+        part.Details["host"] = t.Host;
+        part.Details["port"] = t.Port.ToString();
+        part.Details["database"] = t.Database;
+        part.Details["user"] = t.User;
+        part.Details["datasources"] = string.Join(",", t.Datasources);
+        part.Details["serverVersion"] = probe.ServerVersion;
+        part.Details["otherSessions"] = probe.OtherSessions.ToString();
+        foreach (var (k, v) in probe.Position) part.Details[k] = v;
+        part.Details["rowCounts"] = JsonSerializer.Serialize(probe.Tables.ToDictionary(x => x.Table, x => x.Rows));
+        part.ItemCount = probe.Tables.Count;
+        part.SourceBytes = 0;
+        part.StoredBytes = part.Files.Sum(f => f.Size);
+    }
+
+    /// <summary>Reports the dump's growing size while the tool runs.</summary>
+    internal static IDisposable Watch(string output, string activity, IOperationLog log)
+    {
+        var id = 40 + Math.Abs(output.GetHashCode() % 1000);
+        var started = DateTime.UtcNow;
+        var timer = new Timer(_ =>
+        {
+            long size = File.Exists(output) ? new FileInfo(output).Length
+                : Directory.Exists(output) ? Directory.EnumerateFiles(output).Sum(f => new FileInfo(f).Length) : 0;
+            log.Progress(new ProgressUpdate(id, activity, $"{Archive.Units.Bytes(size)} written, {(DateTime.UtcNow - started).TotalSeconds:0} s"));
+        }, null, 500, 500);
+        return new Stopper(() => { timer.Dispose(); log.Progress(new ProgressUpdate(id, activity, "done", Completed: true)); });
+    }
+
+    sealed class Stopper(Action stop) : IDisposable { public void Dispose() => stop(); }
+
+    /// <summary>
+    /// "schema.table" of every TABLE DATA entry of the dump's table of contents (pg_restore --list),
+    /// after pg_restore has read the whole dump into a script it throws away: the table of contents
+    /// alone sits at the start, and a dump cut short still lists it.
+    /// </summary>
+    HashSet<string> ListTableData(string dir, string rel, IReadOnlyList<string> toolPaths, CancellationToken ct)
+    {
+        var tool = Tool(toolPaths, "pg_restore", null, ct);
+        var path = Path.Combine(dir, rel);
+        var whole = tool.Run(["--file", OperatingSystem.IsWindows() ? "NUL" : "/dev/null", path], null, ct, check: false);
+        var r = whole.ExitCode == 0 ? tool.Run(["--list", path], null, ct, check: false) : whole;
+        if (r.ExitCode != 0)
+            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
+                $"pg_restore cannot read {rel}: {r.StandardError.Trim()}", rel, "The dump is damaged or cut short.");
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Match m in Regex.Matches(r.StandardOutput, @"^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) ", RegexOptions.Multiline))
+            set.Add($"{m.Groups[1].Value}.{m.Groups[2].Value}");
+        return set;
+    }
+
+    public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
+    {
+        var listed = ListTableData(s.Path, part.Details["dump"], toolPaths, ct);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+        var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
+        return $"pg_restore --list reads the dump: data of {listed.Count} table(s)";
+    }
+
+    public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var tool = Tool(o.ToolPaths, "pg_restore", null, ct);
+        string? kept = null;
+        using (var admin = Connect(t, "postgres"))
+        {
+            bool Exists(string db)
+            {
+                using var cmd = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @n", admin);
+                cmd.Parameters.AddWithValue("n", db);
+                return cmd.ExecuteScalar() is not null;
+            }
+            void Exec(string sql) { using var cmd = new NpgsqlCommand(sql, admin); cmd.ExecuteNonQuery(); }
+            if (Exists(t.Database))
+            {
+                using (var cmd = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @n", admin))
+                {
+                    cmd.Parameters.AddWithValue("n", t.Database);
+                    var n = Convert.ToInt64(cmd.ExecuteScalar());
+                    if (n > 0)
+                        throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
+                            $"{n} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
+                }
+                if (o.DiscardReplaced) Exec($"DROP DATABASE {Quote(t.Database)}");
+                else
+                {
+                    kept = KeptName(t.Database, o.Stamp);
+                    Exec($"ALTER DATABASE {Quote(t.Database)} RENAME TO {Quote(kept)}");
+                    log.Verbose($"Kept the database it replaces as {kept}.");
+                }
+            }
+            Exec($"CREATE DATABASE {Quote(t.Database)}");
+        }
+        var args = ConnectionArgs(t);
+        args.AddRange(["--dbname", t.Database, "--exit-on-error"]);
+        if (o.Jobs > 1) args.AddRange(["--jobs", o.Jobs.ToString()]);
+        // Ownership and grants name the roles of the source server; restoring as another user, skip them.
+        if (part.Details.GetValueOrDefault("user") != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
+        args.Add(Path.Combine(s.Path, part.Details["dump"]));
+        try
+        {
+            using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));
+            using (Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with pg_restore", log))
+            {
+                var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
+                if (code != 0) throw tool.Failed(code, stderr);
+            }
+        }
+        catch
+        {
+            // Put back what was there: the half-restored database goes, the kept one returns.
+            using var admin = Connect(t, "postgres");
+            using (var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Quote(t.Database)}", admin)) drop.ExecuteNonQuery();
+            if (kept is not null)
+                using (var back = new NpgsqlCommand($"ALTER DATABASE {Quote(kept)} RENAME TO {Quote(t.Database)}", admin)) back.ExecuteNonQuery();
+            throw;
+        }
+        using var c = Connect(t);
+        var counts = CountRows(c, ct);
+        return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
+    }
+
+    /// <summary>PostgreSQL names are at most 63 bytes.</summary>
+    internal static string KeptName(string db, string stamp)
+    {
+        var suffix = "_pre_restore_" + stamp.ToLowerInvariant();
+        return (db.Length + suffix.Length > 63 ? db[..(63 - suffix.Length)] : db) + suffix;
+    }
+
+    public void Drop(DatabaseTarget t, CancellationToken ct)
+    {
+        using var admin = Connect(t, "postgres");
+        using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Quote(t.Database)}", admin);
+        cmd.ExecuteNonQuery();
+    }
+
+    public static IReadOnlyList<TableCount> Count(DatabaseTarget t, CancellationToken ct)
+    {
+        using var c = Connect(t);
+        return CountRows(c, ct);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Text.Json;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using Microsoft.Data.SqlClient;
+
+namespace ExoBackup.Engine.Databases;
+
+/// <summary>The T-SQL ExoBackup sends to SQL Server, with every name and path quoted.</summary>
+public static class SqlServerTsql
+{
+    /// <summary>QUOTENAME: brackets, with ']' doubled.</summary>
+    public static string Name(string s) => "[" + s.Replace("]", "]]") + "]";
+
+    /// <summary>A Unicode string literal, with "'" doubled.</summary>
+    public static string Literal(string s) => "N'" + s.Replace("'", "''") + "'";
+
+    /// <summary>
+    /// A full snapshot takes a COPY_ONLY backup, which leaves the DBA's own backup chain alone; a
+    /// differential or incremental snapshot takes a native DIFFERENTIAL (against the last full that
+    /// was not COPY_ONLY). COMPRESSION only where the edition has it.
+    /// </summary>
+    public static string Backup(string database, string file, SnapshotType type, bool compression) =>
+        $"BACKUP DATABASE {Name(database)} TO DISK = {Literal(file)} WITH " +
+        (type == SnapshotType.Full ? "COPY_ONLY" : "DIFFERENTIAL") +
+        ", CHECKSUM" + (compression ? ", COMPRESSION" : "") + ", INIT, FORMAT, STATS = 10";
+
+    public static string VerifyOnly(string file) => $"RESTORE VERIFYONLY FROM DISK = {Literal(file)} WITH CHECKSUM";
+
+    public static string FileList(string file) => $"RESTORE FILELISTONLY FROM DISK = {Literal(file)}";
+
+    /// <summary>RESTORE … WITH REPLACE; each logical file MOVEd when a data folder is given.</summary>
+    public static string Restore(string database, string file, IReadOnlyList<(string Logical, string Physical)> moves) =>
+        $"RESTORE DATABASE {Name(database)} FROM DISK = {Literal(file)} WITH REPLACE, CHECKSUM" +
+        string.Concat(moves.Select(m => $", MOVE {Literal(m.Logical)} TO {Literal(m.Physical)}")) + ", STATS = 10";
+
+    public static string Rename(string database, string newName) =>
+        $"ALTER DATABASE {Name(database)} MODIFY NAME = {Name(newName)}";
+
+    /// <summary>Editions with backup compression: all but Express and Web (SERVERPROPERTY('EngineEdition') 4 is Express).</summary>
+    public const string SupportsCompression =
+        "SELECT CASE WHEN CAST(SERVERPROPERTY('EngineEdition') AS int) = 4 OR CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) LIKE N'Web%' THEN 0 ELSE 1 END";
+}
+
+/// <summary>
+/// SQL Server: BACKUP DATABASE written by the server itself into -ServerPath, then copied into the
+/// snapshot when this machine can read that folder (else recorded as held on the server).
+/// SqlCredential carries the password; it is never in a connection string.
+/// </summary>
+public sealed class SqlServerDumper : IDatabaseDumper
+{
+    public DatabaseEngine Engine => DatabaseEngine.SqlServer;
+
+    public static SqlConnection Connect(DatabaseTarget t, string? database = null)
+    {
+        var cs = new SqlConnectionStringBuilder
+        {
+            DataSource = t.Instance is null ? $"{t.Host},{t.Port}" : $"{t.Host}\\{t.Instance}",
+            InitialCatalog = database ?? t.Database,
+            ConnectTimeout = 10,
+            Pooling = false,
+            TrustServerCertificate = true,
+            ApplicationName = "ExoBackup",
+        };
+        var secure = new System.Security.SecureString();
+        foreach (var ch in t.Password) secure.AppendChar(ch);
+        secure.MakeReadOnly();
+        var c = new SqlConnection(cs.ConnectionString, new SqlCredential(t.User, secure));
+        try { c.Open(); }
+        catch (SqlException e)
+        {
+            c.Dispose();
+            // A login that never opened: refused credentials, a missing database, or no server at all.
+            throw e.Number is 18456 or 4060 ? Describe(e, t) : new ExoBackupException("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
+                $"Cannot connect to SQL Server {t.Host}: {e.Message}", t.Describe(), "Check that the server runs and accepts TCP connections.", e);
+        }
+        return c;
+    }
+
+    static ExoBackupException Describe(SqlException e, DatabaseTarget t) => e.Number switch
+    {
+        18456 => new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
+            $"SQL Server {t.Host} refused login '{t.User}'.", t.Describe(), "Check the username and password of the datasource in conf/server.xml, or give -Credential.", e),
+        4060 => new("ExoBackup.DatabaseNotFound", ErrorKind.ObjectNotFound,
+            $"SQL Server {t.Host} has no database '{t.Database}' (or the login may not open it).", t.Describe(), "Check the datasource URL in conf/server.xml.", e),
+        3201 or 5 => new("ExoBackup.ServerPathDenied", ErrorKind.PermissionDenied,
+            $"SQL Server cannot write the backup file: {e.Message}", t.Describe(),
+            "Give the SQL Server service account (NT SERVICE\\MSSQLSERVER, or mssql on Linux) write access to -ServerPath.", e),
+        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"SQL Server {t.Host}: {e.Message}", t.Describe(), "Read the server's message.", e),
+    };
+
+    public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
+    {
+        using var c = Connect(t);
+        object? Scalar(string sql) { using var cmd = new SqlCommand(sql, c); return cmd.ExecuteScalar(); }
+        var version = Scalar("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")?.ToString() ?? "";
+        var sessions = Convert.ToInt64(Scalar("SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND session_id <> @@SPID"));
+        var counts = new List<TableCount>();
+        using (var cmd = new SqlCommand("SELECT s.name + '.' + t.name, SUM(p.rows) FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id JOIN sys.partitions p ON p.object_id = t.object_id AND p.index_id IN (0, 1) GROUP BY s.name, t.name ORDER BY 1", c))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) counts.Add(new TableCount(r.GetString(0), r.GetInt64(1)));
+        var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
+        return new DatabaseProbe(version, major, sessions, counts, new Dictionary<string, string>());
+    }
+
+    public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var serverPath = o.ServerPath ?? throw new ExoBackupException("ExoBackup.ServerPathRequired", ErrorKind.InvalidArgument,
+            "SQL Server writes its backup file itself: give -ServerPath, a folder the SQL Server service account can write.", t.Describe(),
+            "For example -ServerPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
+        var file = Path.Combine(serverPath, $"{name}-{s.Id}.bak");
+        using var c = Connect(t);
+        bool compression;
+        using (var cmd = new SqlCommand(SqlServerTsql.SupportsCompression, c)) compression = Convert.ToInt32(cmd.ExecuteScalar()) == 1;
+        var type = s.Manifest.Type;
+        using (var cmd = new SqlCommand(SqlServerTsql.Backup(t.Database, file, type, compression), c) { CommandTimeout = 0 })
+        {
+            c.InfoMessage += (_, e) => log.Progress(new ProgressUpdate(60, $"BACKUP DATABASE {t.Database}", e.Message));
+            try { cmd.ExecuteNonQuery(); }
+            catch (SqlException e) { throw Describe(e, t); }
+        }
+        var part = new PartRecord { Component = "Database", Name = name, Tool = "BACKUP DATABASE", ToolVersion = probe.ServerVersion };
+        part.Details["format"] = "bak";
+        part.Details["backupType"] = type == SnapshotType.Full ? "COPY_ONLY full" : "DIFFERENTIAL";
+        part.Details["serverFile"] = file;
+        if (File.Exists(file))
+        {
+            var rel = $"db/{name}.bak";
+            Directory.CreateDirectory(Path.Combine(s.Path, "db"));
+            File.Copy(file, Path.Combine(s.Path, rel));
+            part.Details["dump"] = rel;
+            part.Files = DatabaseDumpers.Files(s, [rel]);
+        }
+        else
+        {
+            part.Warnings.Add($"The backup file {file} is on the SQL Server machine and was not copied into the snapshot; keep it with the snapshot.");
+        }
+        PostgreSqlDumper.Describe(part, t, probe);
+        return part;
+    }
+
+    public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct) =>
+        throw new ExoBackupException("ExoBackup.NeedsServer", ErrorKind.NotImplemented,
+            "A SQL Server backup is verified by the server (RESTORE VERIFYONLY): use Test-ExoSnapshot -Level Restore with the server reachable.", part.Name);
+
+    public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
+        var file = part.Details.GetValueOrDefault("serverFile") ?? throw new InvalidDataException("the part names no backup file");
+        using var c = Connect(t, "master");
+        void Exec(string sql) { using var cmd = new SqlCommand(sql, c) { CommandTimeout = 0 }; try { cmd.ExecuteNonQuery(); } catch (SqlException e) { throw Describe(e, t); } }
+        Exec(SqlServerTsql.VerifyOnly(file));
+        string? kept = null;
+        using (var cmd = new SqlCommand("SELECT COUNT(*) FROM sys.databases WHERE name = @n", c))
+        {
+            cmd.Parameters.AddWithValue("@n", t.Database);
+            if (Convert.ToInt32(cmd.ExecuteScalar()) > 0 && !o.DiscardReplaced)
+            {
+                kept = $"{t.Database}_pre_restore_{o.Stamp}";
+                Exec(SqlServerTsql.Rename(t.Database, kept));
+            }
+        }
+        Exec(SqlServerTsql.Restore(t.Database, file, []));
+        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+        return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
+    }
+
+    public void Drop(DatabaseTarget t, CancellationToken ct)
+    {
+        using var c = Connect(t, "master");
+        using var cmd = new SqlCommand($"IF DB_ID({SqlServerTsql.Literal(t.Database)}) IS NOT NULL DROP DATABASE {SqlServerTsql.Name(t.Database)}", c);
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,278 @@
+# Backup-ExoDatabase and database restores against real PostgreSQL 15 and MariaDB servers
+# started by the tests, with stand-in tools that record what they were given.
+BeforeDiscovery {
+    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
+    $NoMariaDb = -not ((Test-Path /usr/sbin/mariadbd) -and (Get-Command mariadb-dump -ErrorAction Ignore))
+}
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $StandIns = Join-Path $Support 'StandIns'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-db-tests-$PID"
+    New-Item -ItemType Directory -Force $Root | Out-Null
+    function Read-StandInLog([string] $Log) { if (Test-Path $Log) { Get-Content $Log -Raw } else { '' } }
+}
+AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
+
+Describe 'PostgreSQL' -Skip:$NoPostgres {
+    BeforeAll {
+        $Pg = Start-TestPostgres -Root "$Root/pg" -Password 'pg:pa$$ word\with"quotes'
+        # An eXo-like database: several schemas and tables, BLOBs, Unicode, 200,000 rows in one table.
+        foreach ($db in 'exo', 'exo_idm', 'exo_jcr', 'exo_jpa') { Invoke-TestPostgresSql $Pg "CREATE DATABASE $db OWNER exo" | Out-Null }
+        $schema = @'
+SET ROLE exo;
+CREATE SCHEMA jpa;
+CREATE TABLE jcr_item (id bigint PRIMARY KEY, name text NOT NULL, data bytea);
+CREATE TABLE idm_user (id serial PRIMARY KEY, login text UNIQUE, display_name text);
+CREATE TABLE soc_activities (id bigint PRIMARY KEY, title text, posted timestamptz);
+CREATE TABLE jpa.wiki_page (id bigint PRIMARY KEY, content text);
+INSERT INTO jcr_item SELECT g, 'node-' || g, decode(md5(g::text), 'hex') || decode(repeat('ff', 512), 'hex') FROM generate_series(1, 2000) g;
+INSERT INTO idm_user (login, display_name) VALUES ('root', 'Root Root'), ('mary', 'Mary Käßler — 文字'), ('jöhn', 'Jöhn O''Connor');
+INSERT INTO soc_activities SELECT g, 'activity ' || g || ' ✓', now() - g * interval '1 minute' FROM generate_series(1, 200000) g;
+INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 500) g;
+'@
+        Invoke-TestPostgresSql $Pg $schema -Database exo | Out-Null
+        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
+            -DatabaseName exo -DatabaseUser exo -DatabasePassword $Pg.Password -FileCount 10 -LargeFileCount 0
+        $Repo = "$Root/repo-pg"
+        function Get-Checksum([string] $Database = 'exo') {
+            Invoke-TestPostgresSql $Pg "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM soc_activities t UNION ALL SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM jcr_item t UNION ALL SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM idm_user t" -Database $Database
+        }
+        $Before = Get-Checksum
+        $env:EXOBACKUP_STANDIN_LOG = "$Root/pg-standin.log"
+        $env:EXOBACKUP_STANDIN_MODE = ''
+        $S = New-ExoSnapshot $Repo $B.Home
+        $Parts = @($S | Backup-ExoDatabase -ToolPath $StandIns)
+        $null = $S | Backup-ExoConfiguration
+        $Done = $S | Complete-ExoSnapshot
+    }
+    AfterAll { Stop-TestPostgres $Pg; $env:EXOBACKUP_STANDIN_MODE = '' }
+
+    It 'dumps the shared database once for the three datasources, with versions, WAL position and row counts' {
+        $Parts | Should -HaveCount 1
+        $p = $Parts[0]
+        $p.Component | Should -Be 'Database'
+        $p.Tool | Should -Be 'pg_dump'
+        $p.Files | Should -Be @('db/exo.dump')
+        $p.Details.datasources | Should -Be 'idm,jcr,jpa'
+        $p.Details.serverVersion | Should -Match '^15\.'
+        $p.Details.walLsn | Should -Match '^[0-9A-F]+/[0-9A-F]+$'
+        $counts = $p.Details.rowCounts | ConvertFrom-Json
+        $counts.'public.soc_activities' | Should -Be 200000
+        $counts.'jpa.wiki_page' | Should -Be 500
+        $Done.Consistency | Should -Be 'Offline'
+    }
+    It 'never puts the password on a command line or in the environment, and removes the 0600 password file' {
+        $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG
+        $log | Should -Match 'ARGS: .*--format=custom'
+        $log | Should -Not -Match ([regex]::Escape($Pg.Password))
+        $log | Should -Not -Match 'ENV: PGPASSWORD='
+        $log | Should -Match 'PASSFILE-MODE: 600'
+        $passfile = ($log -split "`n" | Where-Object { $_ -like 'ENV: PGPASSFILE=*' } | Select-Object -First 1) -replace '^ENV: PGPASSFILE=', ''
+        $passfile | Should -Not -BeNullOrEmpty
+        $passfile.Trim() | Should -Not -Exist
+        (Get-Content "$($Done.Path)/manifest.json" -Raw) | Should -Not -Match ([regex]::Escape($Pg.Password))
+    }
+    It 'passes Test-ExoSnapshot -Level Archive (pg_restore --list) and -Level Restore (a scratch database, dropped after)' {
+        Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        $r = Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Restore
+        $r | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        ($r | Where-Object Part -like 'Database*').Message | Should -Match 'restored into exobackup_test_'
+        Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE 'exobackup_test_%'" | Should -Be '0'
+    }
+    It 'restores the database, keeping the one it replaces under another name' {
+        Invoke-TestPostgresSql $Pg "DELETE FROM soc_activities WHERE id % 2 = 0; DROP TABLE jpa.wiki_page;" -Database exo | Out-Null
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Confirm:$false
+        $r.Component | Should -Be 'Database'
+        $r.PreviousDataKeptAt | Should -Match '^exo_pre_restore_'
+        Get-Checksum | Should -Be $Before
+        Invoke-TestPostgresSql $Pg "SELECT count(*) FROM jpa.wiki_page" -Database exo | Should -Be '500'
+        Invoke-TestPostgresSql $Pg "SELECT count(*) FROM soc_activities" -Database $r.PreviousDataKeptAt | Should -Be '100000'
+    }
+    It 'restores under another name with -Database, and drops what it replaces with -Force' {
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Confirm:$false
+        Get-Checksum exo_copy | Should -Be $Before
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Force -Confirm:$false
+        $r.PreviousDataKeptAt | Should -BeNullOrEmpty
+    }
+    It 'refuses a wrong password without echoing it' {
+        $bad = [pscredential]::new('exo', (ConvertTo-SecureString 'wrong-Secret-42' -AsPlainText -Force))
+        $s = New-ExoSnapshot $Repo $B.Home
+        $err = $null
+        try { $s | Backup-ExoDatabase -Credential $bad } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DatabaseAuthenticationFailed,*'
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        "$err $($err.Exception)" | Should -Not -Match 'wrong-Secret-42'
+        $s | Remove-ExoSnapshot -Confirm:$false
+    }
+    It 'says when the server is unreachable or the database is missing' {
+        $gone = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-gone" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort (Get-FreeTcpPort) -FileCount 2 -LargeFileCount 0
+        $s = New-ExoSnapshot "$Root/repo-pg-gone" $gone.Home
+        { $s | Backup-ExoDatabase } | Should -Throw -ErrorId 'ExoBackup.DatabaseUnreachable,*'
+        $nodb = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-nodb" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabaseName missing -DatabasePassword $Pg.Password -FileCount 2 -LargeFileCount 0
+        $s2 = New-ExoSnapshot "$Root/repo-pg-nodb" $nodb.Home
+        { $s2 | Backup-ExoDatabase } | Should -Throw -ErrorId 'ExoBackup.DatabaseNotFound,*'
+    }
+    It 'names both versions when pg_dump is older than the server' {
+        $env:EXOBACKUP_STANDIN_MODE = 'old'
+        try {
+            $s = New-ExoSnapshot $Repo $B.Home
+            $err = $null
+            try { $s | Backup-ExoDatabase -ToolPath $StandIns } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.ToolTooOld,*'
+            $err.Exception.Message | Should -Match '9\.6'
+            $err.Exception.Message | Should -Match 'PostgreSQL 15'
+            $err.ErrorDetails.RecommendedAction | Should -Match 'postgresql-client-15'
+        } finally { $env:EXOBACKUP_STANDIN_MODE = ''; $s | Remove-ExoSnapshot -Confirm:$false }
+    }
+    It 'yields no part when pg_dump <Mode>' -ForEach @(
+        @{ Mode = 'fail'; Id = 'ExoBackup.ToolFailed' }
+        @{ Mode = 'kill'; Id = 'ExoBackup.ToolFailed' }
+        @{ Mode = 'truncate'; Id = 'ExoBackup.DumpIncomplete' }
+    ) {
+        $env:EXOBACKUP_STANDIN_MODE = $Mode
+        try {
+            $s = New-ExoSnapshot $Repo $B.Home
+            { $s | Backup-ExoDatabase -ToolPath $StandIns } | Should -Throw -ErrorId "$Id,*"
+            (Get-ExoSnapshot $Repo -Id $s.Id -IncludeIncomplete).Parts | Should -BeNullOrEmpty
+            Get-ChildItem "$($s.Path)/db" -ErrorAction Ignore | Should -BeNullOrEmpty -Because 'a failed part removes what it wrote'
+            { $s | Complete-ExoSnapshot } | Should -Throw -ErrorId 'ExoBackup.SnapshotEmpty,*'
+        } finally { $env:EXOBACKUP_STANDIN_MODE = ''; $s | Remove-ExoSnapshot -Confirm:$false }
+    }
+    It 'says which tool is missing and how to install it' {
+        $old = $env:PATH
+        $env:PATH = "$Root/empty-path"
+        try {
+            $s = New-ExoSnapshot $Repo $B.Home
+            $err = $null
+            try { $s | Backup-ExoDatabase } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.ToolNotFound,*'
+            $err.CategoryInfo.Category | Should -Be 'NotInstalled'
+            $err.ErrorDetails.RecommendedAction | Should -Match 'apt-get install postgresql-client'
+        } finally { $env:PATH = $old; $s | Remove-ExoSnapshot -Confirm:$false }
+    }
+    It 'dumps three separate databases as three parts, in parallel jobs with -Jobs' {
+        foreach ($db in 'exo_idm', 'exo_jcr', 'exo_jpa') { Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE t_$db (id int PRIMARY KEY); INSERT INTO t_$db SELECT generate_series(1, 10);" -Database $db | Out-Null }
+        $three = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-three" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
+            -DatabaseName exo -SeparateDatabases -DatabasePassword $Pg.Password -FileCount 2 -LargeFileCount 0
+        $s = New-ExoSnapshot "$Root/repo-pg-three" $three.Home
+        $parts = $s | Backup-ExoDatabase -Jobs 2
+        $parts.Name | Should -Be @('exo_idm', 'exo_jcr', 'exo_jpa')
+        $parts[0].Details.format | Should -Be 'directory'
+        $done = $s | Complete-ExoSnapshot
+        Test-ExoSnapshot -Repository "$Root/repo-pg-three" -Id $done.Id -Level Restore | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'MariaDB' -Skip:$NoMariaDb {
+    BeforeAll {
+        $My = Start-TestMariaDb -Root "$Root/maria" -Password 'my"pa$$ word\x'
+        $schema = @'
+CREATE DATABASE exo CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+USE exo;
+CREATE TABLE jcr_item (id BIGINT PRIMARY KEY, name VARCHAR(200) NOT NULL, data LONGBLOB);
+CREATE TABLE idm_user (id INT AUTO_INCREMENT PRIMARY KEY, login VARCHAR(100) UNIQUE, display_name VARCHAR(200));
+CREATE TABLE soc_activities (id BIGINT PRIMARY KEY, title VARCHAR(200), posted DATETIME);
+INSERT INTO jcr_item SELECT seq, CONCAT('node-', seq), UNHEX(REPEAT(MD5(seq), 16)) FROM seq_1_to_2000;
+INSERT INTO idm_user (login, display_name) VALUES ('root', 'Root Root'), ('mary', 'Mary Käßler — 文字'), ('jöhn', 'Jöhn O''Connor');
+INSERT INTO soc_activities SELECT seq, CONCAT('activity ', seq, ' ✓'), NOW() - INTERVAL seq MINUTE FROM seq_1_to_200000;
+CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name = TRIM(NEW.display_name);
+'@
+        Invoke-TestMariaDbSql $My $schema | Out-Null
+        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/my-exo" -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
+            -DatabaseName exo -DatabaseUser exo -DatabasePassword $My.Password -FileCount 10 -LargeFileCount 0
+        $Repo = "$Root/repo-my"
+        function Get-Checksum([string] $Database = 'exo') {
+            Invoke-TestMariaDbSql $My "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, title) ORDER BY id SEPARATOR ',')) FROM soc_activities; SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, HEX(data)) ORDER BY id)) FROM jcr_item; SELECT GROUP_CONCAT(display_name ORDER BY id) FROM idm_user;" -Database $Database
+        }
+        Invoke-TestMariaDbSql $My 'SET GLOBAL group_concat_max_len = 1073741824;' | Out-Null
+        $Before = Get-Checksum
+        $env:EXOBACKUP_STANDIN_LOG = "$Root/my-standin.log"
+        $S = New-ExoSnapshot $Repo $B.Home
+        $Parts = @($S | Backup-ExoDatabase -ToolPath $StandIns)
+        $Done = $S | Complete-ExoSnapshot
+    }
+    AfterAll { Stop-TestMariaDb $My; $env:EXOBACKUP_STANDIN_MODE = '' }
+
+    It 'dumps the database through zstd with the binary-log position and row counts' {
+        $Parts | Should -HaveCount 1
+        $Parts[0].Tool | Should -Be 'mariadb-dump'
+        $Parts[0].Files | Should -Be @('db/exo.sql.zst')
+        $Parts[0].Details.binlogFile | Should -Match '^binlog\.'
+        ($Parts[0].Details.rowCounts | ConvertFrom-Json).soc_activities | Should -Be 200000
+        $text = zstd -dc "$($Done.Path)/db/exo.sql.zst" | Select-Object -Last 1
+        $text | Should -Match '^-- Dump completed'
+    }
+    It 'gives the password only through a 0600 --defaults-extra-file, as its first option' {
+        $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG
+        $log | Should -Match 'ARGS: --defaults-extra-file=\S+ --single-transaction --routines --triggers --events --hex-blob --default-character-set=utf8mb4'
+        $log | Should -Not -Match ([regex]::Escape($My.Password))
+        $log | Should -Not -Match 'ENV: MYSQL_PWD='
+        $log | Should -Match 'PASSFILE-MODE: 600'
+    }
+    It 'passes Test-ExoSnapshot -Level Archive and -Level Restore' {
+        Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Restore | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'exobackup_test_%'" | Should -Be '0'
+    }
+    It 'restores the database, keeping the one it replaces as a dump in the repository' {
+        Invoke-TestMariaDbSql $My 'DELETE FROM soc_activities WHERE id % 3 = 0; DROP TRIGGER trg;' -Database exo | Out-Null
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Confirm:$false
+        Get-Checksum | Should -Be $Before
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'exo'" | Should -Be '1'
+        $r.PreviousDataKeptAt | Should -BeLike "$Repo/pre-restore-*/db/exo-*.sql.zst"
+        $r.PreviousDataKeptAt | Should -Exist
+    }
+    It 'yields no part when the dump is cut short but exits 0' {
+        $env:EXOBACKUP_STANDIN_MODE = 'truncate'
+        try {
+            $s = New-ExoSnapshot $Repo $B.Home
+            { $s | Backup-ExoDatabase -ToolPath $StandIns } | Should -Throw -ErrorId 'ExoBackup.DumpIncomplete,*'
+            Get-ChildItem "$($s.Path)/db" -ErrorAction Ignore | Should -BeNullOrEmpty
+        } finally { $env:EXOBACKUP_STANDIN_MODE = ''; $s | Remove-ExoSnapshot -Confirm:$false }
+    }
+    It 'refuses a wrong password without echoing it' {
+        $bad = [pscredential]::new('exo', (ConvertTo-SecureString 'wrong-Secret-43' -AsPlainText -Force))
+        $s = New-ExoSnapshot $Repo $B.Home
+        $err = $null
+        try { $s | Backup-ExoDatabase -Credential $bad } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DatabaseAuthenticationFailed,*'
+        "$err" | Should -Not -Match 'wrong-Secret-43'
+        $s | Remove-ExoSnapshot -Confirm:$false
+    }
+}
+
+Describe 'Embedded HSQLDB and Oracle' {
+    It 'records HSQLDB as held in the data dir and refuses Oracle with what to use instead' {
+        $h = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/hsql" -FileCount 2 -LargeFileCount 0
+        $s = New-ExoSnapshot "$Root/repo-hsql" $h.Home
+        $p = $s | Backup-ExoDatabase -WarningAction SilentlyContinue
+        $p.Name | Should -Be 'hsqldb'
+        $p.Details.heldIn | Should -Be 'DataDir'
+        $o = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/ora" -Database Oracle -FileCount 2 -LargeFileCount 0
+        $s2 = New-ExoSnapshot "$Root/repo-ora" $o.Home
+        $err = $null
+        try { $s2 | Backup-ExoDatabase } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.NotSupported,*'
+        $err.ErrorDetails.RecommendedAction | Should -Match 'RMAN'
+    }
+}
+
+Describe 'SQL Server against a real server' {
+    # EXOBACKUP_TEST_SQLSERVER: "host[,port];user;password;database" of a server this machine reaches;
+    # EXOBACKUP_TEST_SQLSERVER_PATH: a folder the server writes its .bak into (and this machine reads).
+    It 'backs up with BACKUP DATABASE, verifies and restores under another name' {
+        if (-not $env:EXOBACKUP_TEST_SQLSERVER) { Set-ItResult -Skipped -Because 'EXOBACKUP_TEST_SQLSERVER is not set: no SQL Server can be installed on this machine (the T-SQL and the connection handling are tested by xUnit)'; return }
+        $server, $user, $password, $database = $env:EXOBACKUP_TEST_SQLSERVER -split ';'
+        $sqlHost, $port = $server -split ','
+        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/mssql" -Database SqlServer -DatabaseHost $sqlHost -DatabasePort $(if ($port) { $port } else { 1433 }) `
+            -DatabaseName $database -DatabaseUser $user -DatabasePassword $password -FileCount 2 -LargeFileCount 0
+        $s = New-ExoSnapshot "$Root/repo-mssql" $b.Home
+        $p = $s | Backup-ExoDatabase -ServerPath $env:EXOBACKUP_TEST_SQLSERVER_PATH
+        $p.Tool | Should -Be 'BACKUP DATABASE'
+        $done = $s | Complete-ExoSnapshot
+        $r = Restore-ExoSnapshot -Repository "$Root/repo-mssql" -Id $done.Id -Component Database -Database "$($database)_exobackup_copy" -Force -Confirm:$false
+        $r.Target | Should -Match '_exobackup_copy'
+    }
+}

@@ -1,0 +1,90 @@
+using ExoBackup.Engine.Databases;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Tests;
+
+public class DatabaseTests
+{
+    [Fact]
+    public void Sql_server_names_and_strings_are_quoted()
+    {
+        Assert.Equal("[exo]]; DROP DATABASE x; --]", SqlServerTsql.Name("exo]; DROP DATABASE x; --"));
+        Assert.Equal("N'C:\\bak\\o''brien.bak'", SqlServerTsql.Literal("C:\\bak\\o'brien.bak"));
+    }
+
+    [Theory]
+    [InlineData(SnapshotType.Full, true, "BACKUP DATABASE [plf] TO DISK = N'/b/plf.bak' WITH COPY_ONLY, CHECKSUM, COMPRESSION, INIT, FORMAT, STATS = 10")]
+    [InlineData(SnapshotType.Full, false, "BACKUP DATABASE [plf] TO DISK = N'/b/plf.bak' WITH COPY_ONLY, CHECKSUM, INIT, FORMAT, STATS = 10")]
+    [InlineData(SnapshotType.Differential, true, "BACKUP DATABASE [plf] TO DISK = N'/b/plf.bak' WITH DIFFERENTIAL, CHECKSUM, COMPRESSION, INIT, FORMAT, STATS = 10")]
+    [InlineData(SnapshotType.Incremental, false, "BACKUP DATABASE [plf] TO DISK = N'/b/plf.bak' WITH DIFFERENTIAL, CHECKSUM, INIT, FORMAT, STATS = 10")]
+    public void Sql_server_backup_options_follow_the_snapshot_type(SnapshotType type, bool compression, string expected)
+    {
+        Assert.Equal(expected, SqlServerTsql.Backup("plf", "/b/plf.bak", type, compression));
+        Assert.DoesNotContain("COPY_ONLY", SqlServerTsql.Backup("plf", "/b/plf.bak", SnapshotType.Differential, true));
+    }
+
+    [Fact]
+    public void Sql_server_restore_moves_each_file_and_replaces()
+    {
+        var sql = SqlServerTsql.Restore("exo]x", "/b/x.bak", [("plf", "/data/plf.mdf"), ("plf_log", "/data/plf_log.ldf")]);
+        Assert.Equal("RESTORE DATABASE [exo]]x] FROM DISK = N'/b/x.bak' WITH REPLACE, CHECKSUM, MOVE N'plf' TO N'/data/plf.mdf', MOVE N'plf_log' TO N'/data/plf_log.ldf', STATS = 10", sql);
+        Assert.Equal("RESTORE VERIFYONLY FROM DISK = N'/b/x.bak' WITH CHECKSUM", SqlServerTsql.VerifyOnly("/b/x.bak"));
+        Assert.Equal("ALTER DATABASE [a] MODIFY NAME = [a_pre]]]", SqlServerTsql.Rename("a", "a_pre]"));
+    }
+
+    [Fact]
+    public void A_sql_server_connection_carries_the_password_in_sql_credential_only()
+    {
+        var t = new DatabaseTarget(DatabaseEngine.SqlServer, "127.0.0.1", 1, "plf", "sa", "Very$ecret1", ["jcr"]);
+        // Port 1 refuses at once: the error comes from SqlClient, through our description, without the password.
+        var e = Assert.Throws<ExoBackupException>(() => SqlServerDumper.Connect(t).Dispose());
+        Assert.Equal("ExoBackup.DatabaseUnreachable", e.ErrorId);
+        Assert.DoesNotContain("Very$ecret1", e.Message + e.InnerException);
+    }
+
+    [Fact]
+    public void A_pgpass_line_escapes_colons_and_backslashes()
+    {
+        var t = new DatabaseTarget(DatabaseEngine.PostgreSql, "db:host", 5432, "exo", "u\\ser", "pa:ss\\word", ["jcr"]);
+        Assert.Equal("db\\:host:5432:exo:u\\\\ser:pa\\:ss\\\\word\n", PostgreSqlDumper.PgPassLine(t, "exo"));
+    }
+
+    [Fact]
+    public void A_mysql_option_file_quotes_the_password()
+    {
+        var t = new DatabaseTarget(DatabaseEngine.MySql, "h", 3306, "exo", "exo", "a\"b\\c#d", ["jcr"]);
+        Assert.Contains("password=\"a\\\"b\\\\c#d\"\n", MySqlDumper.OptionFile(t));
+        Assert.StartsWith("[client]\n", MySqlDumper.OptionFile(t));
+    }
+
+    [Fact]
+    public void Datasources_that_share_a_database_make_one_target_and_embedded_ones_none()
+    {
+        DatasourceInfo Ds(string name, DatabaseEngine e, string db, string host = "pg") => new(name, $"exo-{name}_portal", e, host, 5432, db, "exo", "pw", "url", null, "server.xml:1");
+        var shared = DatabaseTarget.From([Ds("idm", DatabaseEngine.PostgreSql, "exo"), Ds("jcr", DatabaseEngine.PostgreSql, "exo"), Ds("jpa", DatabaseEngine.PostgreSql, "exo")], null, null);
+        Assert.Single(shared);
+        Assert.Equal(["idm", "jcr", "jpa"], shared[0].Datasources);
+        var split = DatabaseTarget.From([Ds("idm", DatabaseEngine.PostgreSql, "exo", "a"), Ds("jcr", DatabaseEngine.PostgreSql, "exo", "b"), Ds("jpa", DatabaseEngine.Hsqldb, "/d/hsql/exo")], "admin", "x");
+        Assert.Equal(2, split.Count);
+        Assert.All(split, t => Assert.Equal(("admin", "x"), (t.User, t.Password)));
+        Assert.Equal("exo-a-5432", DatabaseDumpers.PartName(split[0], split));
+        Assert.Equal("exo", DatabaseDumpers.PartName(shared[0], shared));
+    }
+
+    [Fact]
+    public void Oracle_is_refused_with_what_to_use()
+    {
+        var e = Assert.Throws<ExoBackupException>(() => DatabaseDumpers.For(DatabaseEngine.Oracle));
+        Assert.Equal("ExoBackup.NotSupported", e.ErrorId);
+        Assert.Contains("RMAN", e.RecommendedAction);
+    }
+
+    [Fact]
+    public void A_kept_postgresql_name_fits_63_bytes()
+    {
+        var kept = PostgreSqlDumper.KeptName(new string('d', 60), "20261126T101500Z");
+        Assert.True(kept.Length <= 63);
+        Assert.EndsWith("_pre_restore_20261126t101500z", kept);
+    }
+}
