@@ -10,6 +10,7 @@ then times, each against a baseline run right before or after it on the same war
   incremental, none   seconds                                (goal: seconds)
   restore             vs  zstd -dc | tar -xf -               (goal: ratio <= 1.0)
   peak memory of the pwsh that ran the full backup (VmHWM)
+  PostgreSQL part     vs  pg_dump -Fc run by hand on the same database   (goal: ratio <= 1.05)
 Each timed step runs -Runs times; the fastest run counts (machines here are noisy).
 Every ExoBackup step runs in a fresh pwsh, so memory is that step's own.
 #>
@@ -21,6 +22,8 @@ param(
     [int] $LargeFiles = 40,
     [int] $MaxLargeMB = 50,
     [int] $Runs = 2,
+    [int] $DatabaseRows = 2000000,
+    [switch] $SkipDatabase,
     [string] $WorkDir = (Join-Path ([System.IO.Path]::GetTempPath()) 'exobackup-bench'),
     [string] $ResultFile
 )
@@ -95,6 +98,24 @@ Write-Host 'Restore vs zstd -dc | tar -xf -'
 $untarTime = Time { Remove-Item -Recurse -Force "$WorkDir/untar" -ErrorAction Ignore; New-Item -ItemType Directory "$WorkDir/untar" | Out-Null; Invoke-Sh "zstd -q -dc '$WorkDir/baseline.tar.zst' | tar -xf - -C '$WorkDir/untar'" }
 $restore = Best { Remove-Item -Recurse -Force "$WorkDir/restored" -ErrorAction Ignore; Exo "`$null = Restore-ExoSnapshot -Repository '$WorkDir/repo' -Id '$($snap.Name)' -Component DataDir -DataDir '$WorkDir/restored' -Confirm:`$false" }
 
+$pgRows = @()
+if (-not $SkipDatabase -and (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)) {
+    Write-Host "PostgreSQL part vs pg_dump -Fc by hand ($DatabaseRows rows)"
+    Import-Module "$support/TestDatabases.psm1" -Force
+    $pg = Start-TestPostgres -Root "$WorkDir/pg"
+    try {
+        Invoke-TestPostgresSql $pg 'CREATE DATABASE exo OWNER exo' | Out-Null
+        Invoke-TestPostgresSql $pg "SET ROLE exo; CREATE TABLE soc_activities (id bigint PRIMARY KEY, title text, body text, posted timestamptz); INSERT INTO soc_activities SELECT g, 'activity ' || g, md5(g::text) || repeat(' eXo', 20), now() - g * interval '1 second' FROM generate_series(1, $DatabaseRows) g; CREATE TABLE jcr_item (id bigint PRIMARY KEY, data bytea); INSERT INTO jcr_item SELECT g, decode(md5(g::text), 'hex') FROM generate_series(1, $([int]($DatabaseRows / 4))) g;" -Database exo | Out-Null
+        $pgBundle = & "$support/New-ExoSampleBundle.ps1" -Path "$WorkDir/pg-exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $pg.Port -DatabasePassword $pg.Password -FileCount 2 -LargeFileCount 0
+        $pass = "$WorkDir/pgpass"; Set-Content $pass "127.0.0.1:$($pg.Port):exo:exo:$($pg.Password)"; chmod 600 $pass
+        $pgDump = (Get-ChildItem '/usr/lib/postgresql/*/bin/pg_dump' | Sort-Object FullName | Select-Object -Last 1).FullName
+        $byHand = Time { Invoke-Sh "PGPASSFILE='$pass' '$pgDump' -Fc --no-password -h 127.0.0.1 -p $($pg.Port) -U exo -f '$WorkDir/by-hand.dump' exo" }
+        $part = Best { Remove-Item -Recurse -Force "$WorkDir/repo-pg" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo-pg' '$($pgBundle.Home)'; `$null = `$s | Backup-ExoDatabase" }
+        $pgRows = @([pscustomobject]@{ Measure = "PostgreSQL part ($('{0:N0}' -f (Get-Item "$WorkDir/by-hand.dump").Length) B dump)"; ExoBackup = '{0:0.00} s' -f $part.Seconds; Baseline = '{0:0.00} s (pg_dump -Fc by hand)' -f $byHand; Ratio = '{0:0.00}' -f ($part.Seconds / $byHand); Goal = '<= 1.05' })
+    }
+    finally { Stop-TestPostgres $pg }
+}
+
 $rows = @(
     [pscustomobject]@{ Measure = 'full backup'; ExoBackup = '{0:0.00} s' -f $full.Seconds; Baseline = '{0:0.00} s (tar | zstd -T0 -3)' -f $tarTime; Ratio = '{0:0.00}' -f ($full.Seconds / $tarTime); Goal = '<= 1.00' }
     [pscustomobject]@{ Measure = 'archive size'; ExoBackup = '{0:N0} B' -f $ourSize; Baseline = '{0:N0} B' -f $tarSize; Ratio = '{0:0.000}' -f ($ourSize / $tarSize); Goal = '<= 1.05' }
@@ -102,7 +123,7 @@ $rows = @(
     [pscustomobject]@{ Measure = 'incremental, nothing changed'; ExoBackup = '{0:0.00} s' -f $none.Seconds; Baseline = '-'; Ratio = '-'; Goal = 'seconds' }
     [pscustomobject]@{ Measure = 'restore'; ExoBackup = '{0:0.00} s' -f $restore.Seconds; Baseline = '{0:0.00} s (zstd -dc | tar -xf -)' -f $untarTime; Ratio = '{0:0.00}' -f ($restore.Seconds / $untarTime); Goal = '<= 1.00' }
     [pscustomobject]@{ Measure = 'peak memory (full backup)'; ExoBackup = "$($full.PeakMB) MiB"; Baseline = '-'; Ratio = '-'; Goal = 'bounded by file count' }
-)
+) + $pgRows
 $header = "Tree: $('{0:N0}' -f $fileCount) files, $('{0:N1}' -f ($treeBytes / 1GB)) GiB; $([Environment]::ProcessorCount) cores; best of $Runs runs; $(Get-Date -Format 'yyyy-MM-dd')"
 Write-Host $header
 $table = $rows | Format-Table -AutoSize | Out-String

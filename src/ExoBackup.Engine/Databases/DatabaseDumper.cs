@@ -39,8 +39,14 @@ public sealed record DatabaseTarget(
 
 public sealed record TableCount(string Table, long Rows);
 
-/// <summary>What the pre-dump check found on the server.</summary>
-public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, IReadOnlyList<TableCount> Tables, IReadOnlyDictionary<string, string> Position);
+/// <summary>
+/// What the pre-dump check found on the server. The exact row counts are taken on a connection of
+/// their own while the dump runs (they take as long as a scan of every table); Tables waits for them.
+/// </summary>
+public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting, IReadOnlyDictionary<string, string> Position)
+{
+    public IReadOnlyList<TableCount> Tables => Counting.GetAwaiter().GetResult();
+}
 
 public sealed class DumpOptions
 {

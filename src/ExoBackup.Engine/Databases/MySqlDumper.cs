@@ -75,7 +75,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             if (r.Read()) { position["charset"] = r.GetString(0); position["collation"] = r.GetString(1); }
         }
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, CountRows(c, t.Database, ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => (IReadOnlyList<TableCount>)Count(t, ct), ct), position);
     }
 
     static List<TableCount> CountRows(MySqlConnection c, string db, CancellationToken ct)
@@ -241,6 +241,7 @@ public sealed class MySqlDumper : IDatabaseDumper
     public static IReadOnlyList<TableCount> Count(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, t.Database);
-        return CountRows(c, t.Database, ct);
+        try { return CountRows(c, t.Database, ct); }
+        catch (MySqlException e) { throw Describe(e, t, t.Database); }
     }
 }

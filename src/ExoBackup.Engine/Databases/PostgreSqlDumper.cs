@@ -59,7 +59,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         var position = new Dictionary<string, string>();
         try { position["walLsn"] = Scalar("SELECT pg_current_wal_lsn()::text"); }
         catch (PostgresException) { position["walLsn"] = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
-        return new DatabaseProbe(version, major, sessions, CountRows(c, ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => (IReadOnlyList<TableCount>)Count(t, ct), ct), position);
     }
 
     static List<TableCount> CountRows(NpgsqlConnection c, CancellationToken ct)
@@ -95,12 +95,15 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
 
     static List<string> ConnectionArgs(DatabaseTarget t) => ["--no-password", "--host", t.Host, "--port", t.Port.ToString(), "--username", t.User];
 
-    ExternalTool Tool(IReadOnlyList<string> toolPaths, string name, int? serverMajor, CancellationToken ct)
+    ExternalTool Tool(IReadOnlyList<string> toolPaths, string name, int? serverMajor, CancellationToken ct) => Tool(toolPaths, name, serverMajor, ct, out _);
+
+    ExternalTool Tool(IReadOnlyList<string> toolPaths, string name, int? serverMajor, CancellationToken ct, out Version? version)
     {
         var tool = ExternalTool.Find(toolPaths, serverMajor is int m ? $"postgresql-client-{m}" : "postgresql-client", name);
+        version = null;
         if (serverMajor is int major)
         {
-            var v = tool.ReadVersion(ct);
+            var v = version = tool.ReadVersion(ct);
             if (v is null || v.Major < major)
                 throw new ExoBackupException("ExoBackup.ToolTooOld", ErrorKind.NotInstalled,
                     $"{tool.Path} is version {v?.ToString() ?? "unknown"}, older than the PostgreSQL {major} server: it cannot dump it.", tool.Path,
@@ -111,8 +114,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
 
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
     {
-        var tool = Tool(o.ToolPaths, "pg_dump", probe.ServerMajor, ct);
-        var toolVersion = tool.ReadVersion(ct);
+        var tool = Tool(o.ToolPaths, "pg_dump", probe.ServerMajor, ct, out var toolVersion);
         Directory.CreateDirectory(Path.Combine(s.Path, "db"));
         var directory = o.Jobs > 1;
         var rel = directory ? $"db/{name}.dir" : $"db/{name}.dump";
@@ -284,6 +286,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public static IReadOnlyList<TableCount> Count(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
-        return CountRows(c, ct);
+        try { return CountRows(c, ct); }
+        catch (NpgsqlException e) { throw Describe(e, t, t.Database); }
     }
 }

@@ -99,7 +99,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
         using (var r = cmd.ExecuteReader())
             while (r.Read()) counts.Add(new TableCount(r.GetString(0), r.GetInt64(1)));
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, counts, new Dictionary<string, string>());
+        return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts), new Dictionary<string, string>());
     }
 
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
