@@ -65,6 +65,8 @@ public sealed class DatabaseRestoreOptions
     public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
     /// <summary>Where a replaced database is dumped to be kept, when the engine cannot rename it.</summary>
     public string? KeepFolder { get; init; }
+    /// <summary>SQL Server: MOVE every data and log file into this folder (on the server).</summary>
+    public string? DataFilePath { get; init; }
 }
 
 /// <summary>The result of restoring one database.</summary>

@@ -129,7 +129,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var done = DatabaseDumpers.For(t.Engine).Restore(t, snapshot, part, new DatabaseRestoreOptions
                 {
-                    ToolPaths = r.ToolPaths, Jobs = r.Jobs, DiscardReplaced = r.DiscardReplaced, Stamp = r.Stamp,
+                    ToolPaths = r.ToolPaths, Jobs = r.Jobs, DiscardReplaced = r.DiscardReplaced, Stamp = r.Stamp, DataFilePath = r.DataFilePath,
                     KeepFolder = Path.Combine(repo.Root, "pre-restore-" + r.Stamp),
                 }, log, ct);
                 var expected = DatabaseParts.RowCounts(part);

@@ -158,7 +158,21 @@ public sealed class SqlServerDumper : IDatabaseDumper
                 Exec(SqlServerTsql.Rename(t.Database, kept));
             }
         }
-        Exec(SqlServerTsql.Restore(t.Database, file, []));
+        var moves = new List<(string Logical, string Physical)>();
+        if (o.DataFilePath is not null)
+        {
+            // The server's own folder syntax: keep the separator of the path it gave.
+            using var list = new SqlCommand(SqlServerTsql.FileList(file), c);
+            using var r = list.ExecuteReader();
+            while (r.Read())
+            {
+                var physical = r.GetString(r.GetOrdinal("PhysicalName"));
+                var name = physical[(physical.LastIndexOfAny(['/', '\\']) + 1)..];
+                var sep = o.DataFilePath.Contains('\\') ? "\\" : "/";
+                moves.Add((r.GetString(r.GetOrdinal("LogicalName")), o.DataFilePath.TrimEnd('/', '\\') + sep + (kept is null ? name : t.Database + "_" + name)));
+            }
+        }
+        Exec(SqlServerTsql.Restore(t.Database, file, moves));
         var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }

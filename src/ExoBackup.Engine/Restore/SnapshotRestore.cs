@@ -20,6 +20,8 @@ public sealed class RestoreRequest
     public string? Password { get; init; }
     public IReadOnlyList<string> ToolPaths { get; init; } = [];
     public int Jobs { get; init; } = 1;
+    /// <summary>SQL Server: the server folder for the restored data and log files.</summary>
+    public string? DataFilePath { get; init; }
 }
 
 public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Files, long Bytes, TimeSpan Duration);

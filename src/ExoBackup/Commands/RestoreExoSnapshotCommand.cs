@@ -37,6 +37,9 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     /// <summary>Folders searched for pg_restore, mariadb, … before PATH.</summary>
     [Parameter] public string[] ToolPath { get; set; } = [];
 
+    /// <summary>SQL Server: the folder, on the server, for the restored data and log files (RESTORE … MOVE).</summary>
+    [Parameter] public string? DataFilePath { get; set; }
+
     /// <summary>PostgreSQL: restore with this many jobs.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
@@ -64,6 +67,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             Password = Credential?.GetNetworkCredential().Password,
             ToolPaths = ToolPath.Select(ResolvePath).ToList(),
             Jobs = Jobs,
+            DataFilePath = DataFilePath,
         };
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();
