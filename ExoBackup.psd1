@@ -18,6 +18,7 @@
         'Backup-ExoDataDir'
         'Backup-ExoConfiguration'
         'Backup-ExoDatabase'
+        'Backup-ExoChat'
         'Complete-ExoSnapshot'
         'Get-ExoSnapshot'
         'Test-ExoSnapshot'

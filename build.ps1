@@ -93,6 +93,8 @@ function Install-Prerequisites([string[]] $Names) {
 function Restore-TestTools {
     $dotnet = Get-DotNet
     Invoke-Native $dotnet @('restore', "$Root/tests/Support/TestTools.csproj", '--packages', "$ToolsDir/packages", '--nologo', '-v', 'q')
+    # The MongoDB wire-protocol test server that the chat tests start (no MongoDB can be installed here).
+    Invoke-Native $dotnet @('build', "$Root/tests/Support/MongoTestServer/MongoTestServer.csproj", '-c', $Configuration, '-o', "$ToolsDir/mongo-test-server", '--nologo', '-v', 'q')
 }
 
 function Invoke-Tests {

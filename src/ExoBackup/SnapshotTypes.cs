@@ -8,7 +8,8 @@ public enum SnapshotStatus { Complete, InProgress, Damaged }
 public enum Consistency { Offline, Online }
 public enum CompressionType { Zstd, Gzip, None }
 public enum VerifyLevel { Checksum, Archive, Restore }
-public enum SnapshotComponent { DataDir, Configuration, Database }
+public enum SnapshotComponent { DataDir, Configuration, Database, Chat }
+public enum ChatBackupMethod { Auto, Mongodump, Driver }
 
 /// <summary>A snapshot of an eXo platform in a repository.</summary>
 public sealed class Snapshot
@@ -121,7 +122,12 @@ public sealed class RestoreResult
     public string Component { get; init; } = "";
     public string Target { get; init; } = "";
     public string? PreviousDataKeptAt { get; init; }
-    public long Files { get; init; }
+    /// <summary>Files of a tree, tables of a database, collections of chat (ItemKind says which).</summary>
+    public long Items { get; init; }
+    public string ItemKind { get; init; } = "";
+    /// <summary>Bytes of the files restored (trees only).</summary>
     public long Bytes { get; init; }
+    /// <summary>Rows of a database, documents of chat.</summary>
+    public long Records { get; init; }
     public TimeSpan Duration { get; init; }
 }

@@ -135,7 +135,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
                 var expected = DatabaseParts.RowCounts(part);
                 if (done.Rows != expected.Values.Sum())
                     log.Warning($"{t.Describe()} holds {done.Rows:N0} rows after the restore; the dump recorded {expected.Values.Sum():N0}.");
-                results.Add(new ComponentRestoreResult(DatabaseParts.Component, t.Describe(), done.PreviousKeptAs, done.Tables, done.Rows, watch.Elapsed));
+                results.Add(new ComponentRestoreResult(DatabaseParts.Component, t.Describe(), done.PreviousKeptAs, done.Tables, "tables", 0, done.Rows, watch.Elapsed));
             }
             return results;
         }

@@ -22,9 +22,13 @@ public sealed class RestoreRequest
     public int Jobs { get; init; } = 1;
     /// <summary>SQL Server: the server folder for the restored data and log files.</summary>
     public string? DataFilePath { get; init; }
+    /// <summary>Chat: restore under this database name, and with this method.</summary>
+    public string? ChatDatabase { get; init; }
+    public Chat.ChatMethod ChatMethod { get; init; } = Chat.ChatMethod.Auto;
 }
 
-public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Files, long Bytes, TimeSpan Duration);
+/// <summary>What one restored target holds now: files and bytes of a tree; tables and rows of a database; collections and documents of chat.</summary>
+public sealed record ComponentRestoreResult(string Component, string Target, string? PreviousKeptAt, long Items, string ItemKind, long Bytes, long Records, TimeSpan Duration);
 
 /// <summary>
 /// One restorable component of a snapshot. Databases and chat plug in here through their own issues.
@@ -76,7 +80,7 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
     sealed class Staged(string component, TreeRestore.StagedTree tree, Stopwatch watch) : IStagedRestore
     {
         public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog log) =>
-            tree.Commit(log).Select(x => new ComponentRestoreResult(component, x.Target, x.PreviousKeptAt, x.Files, x.Bytes, watch.Elapsed)).ToList();
+            tree.Commit(log).Select(x => new ComponentRestoreResult(component, x.Target, x.PreviousKeptAt, x.Files, "files", x.Bytes, 0, watch.Elapsed)).ToList();
 
         public void Dispose() => tree.Dispose();
     }
@@ -100,6 +104,7 @@ public static class SnapshotRestore
         [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
         [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
         [Databases.DatabaseParts.Component] = new Databases.DatabaseRestorer(),
+        [Chat.ChatParts.Component] = new Chat.ChatRestorer(),
     };
 
     /// <summary>Commit order: databases first (the only step that can fail after staging), then the file trees (renames).</summary>

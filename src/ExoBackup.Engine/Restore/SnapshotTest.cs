@@ -28,10 +28,41 @@ public static class SnapshotTest
                 findings.Add(new VerifyFinding(id, part.Key, part.Details["dump"], false, e.Message));
             }
         }
+        var chatPart = snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == Chat.ChatParts.Component);
+        if (chatPart is not null)
+        {
+            try { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", true, Chat.ChatParts.VerifyArchive(snapshot, chatPart))); }
+            catch (Exception e) when (e is InvalidDataException or IOException) { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", false, e.Message)); }
+        }
         if (level != VerifyLevel.Restore) return findings;
         findings.AddRange(ScratchTrees(repo, snapshot, log, ct));
         foreach (var part in dbParts) findings.Add(ScratchDatabase(snapshot, part, platform, user, password, toolPaths, log, ct));
+        if (chatPart is not null && platform is not null) findings.Add(ScratchChat(repo, snapshot, chatPart, platform, user, password, toolPaths, log, ct));
         return findings;
+    }
+
+    /// <summary>The chat dump restored into a scratch database on its own server, counted, and dropped.</summary>
+    static VerifyFinding ScratchChat(SnapshotRepository repo, SnapshotEntry snapshot, PartRecord part, PlatformInfo platform, string? user, string? password,
+        IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
+    {
+        var scratch = "exobackup_test_" + Guid.NewGuid().ToString("N")[..12];
+        var t = Chat.ChatRestorer.TargetOf(part, new RestoreRequest { Platform = platform, User = user, Password = password, ChatDatabase = scratch });
+        try
+        {
+            var (collections, documents, _) = Chat.ChatParts.Restore(repo, snapshot, part, t, Chat.ChatMethod.Driver, toolPaths, true, "test", log, ct);
+            var db = Chat.ChatParts.Client(t).GetDatabase(scratch);
+            var expected = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+            // The count command (not an aggregation): the fewest server features.
+            var differ = expected.Where(e => db.RunCommand<MongoDB.Bson.BsonDocument>(new MongoDB.Bson.BsonDocument("count", e.Key), cancellationToken: ct)["n"].ToInt64() != e.Value).Select(e => e.Key).ToList();
+            return differ.Count == 0
+                ? new VerifyFinding(snapshot.Id, part.Key, "chat", true, $"restored into {scratch}: {collections} collection(s), {documents:N0} document(s), as recorded")
+                : new VerifyFinding(snapshot.Id, part.Key, "chat", false, $"restored into {scratch}, but {differ[0]} holds another number of documents");
+        }
+        catch (Exception e) when (e is ExoBackupException or MongoDB.Driver.MongoException) { return new VerifyFinding(snapshot.Id, part.Key, "chat", false, e.Message); }
+        finally
+        {
+            try { Chat.ChatParts.Client(t).DropDatabase(scratch, ct); } catch (Exception e) when (e is MongoDB.Driver.MongoException or TimeoutException) { log.Warning($"Could not drop the scratch database {scratch}: {e.Message}"); }
+        }
     }
 
     /// <summary>Each file-tree part restored into a scratch folder, checking every file's hash as it is written.</summary>

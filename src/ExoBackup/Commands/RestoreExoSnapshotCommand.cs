@@ -37,6 +37,9 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     /// <summary>Folders searched for pg_restore, mariadb, … before PATH.</summary>
     [Parameter] public string[] ToolPath { get; set; } = [];
 
+    /// <summary>Chat: mongorestore where installed (Auto), or always one way.</summary>
+    [Parameter] public ChatBackupMethod ChatMethod { get; set; } = ChatBackupMethod.Auto;
+
     /// <summary>SQL Server: the folder, on the server, for the restored data and log files (RESTORE … MOVE).</summary>
     [Parameter] public string? DataFilePath { get; set; }
 
@@ -68,6 +71,9 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             ToolPaths = ToolPath.Select(ResolvePath).ToList(),
             Jobs = Jobs,
             DataFilePath = DataFilePath,
+            // -Database names the chat database when chat alone is restored.
+            ChatDatabase = Component is [SnapshotComponent.Chat] ? Database : null,
+            ChatMethod = (Engine.Chat.ChatMethod)(int)ChatMethod,
         };
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();
@@ -77,7 +83,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             WriteObject(new RestoreResult
             {
                 SnapshotId = id, Component = r.Component, Target = r.Target, PreviousDataKeptAt = r.PreviousKeptAt,
-                Files = r.Files, Bytes = r.Bytes, Duration = r.Duration,
+                Items = r.Items, ItemKind = r.ItemKind, Bytes = r.Bytes, Records = r.Records, Duration = r.Duration,
             });
     }
 }

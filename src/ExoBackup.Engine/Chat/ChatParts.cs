@@ -1,0 +1,310 @@
+using System.IO.Compression;
+using System.Text.Json;
+using ExoBackup.Engine.Databases;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Tools;
+using MongoDB.Bson;
+using MongoDB.Bson.IO;
+using MongoDB.Bson.Serialization;
+using MongoDB.Driver;
+
+namespace ExoBackup.Engine.Chat;
+
+public enum ChatMethod { Auto, Mongodump, Driver }
+
+/// <summary>eXo Chat's MongoDB database: where it is and who may read it.</summary>
+public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, string? User, string? Password, string AuthDatabase)
+{
+    public static ChatTarget From(ChatInfo c, string? database, string? user, string? password) =>
+        new(c.Hosts, database ?? c.Database, user ?? (c.Authentication ? c.User : null), password ?? (c.Authentication ? c.Password : null), c.AuthenticationDatabase);
+
+    /// <summary>A mongodb:// URI: user and hosts, never the password (that goes in a --config file or the driver's credential).</summary>
+    public string Uri(bool withDatabase = true) =>
+        $"mongodb://{(User is null ? "" : System.Uri.EscapeDataString(User) + "@")}{string.Join(',', Hosts)}/{(withDatabase ? Database : "")}" +
+        (User is null ? "" : $"?authSource={System.Uri.EscapeDataString(AuthDatabase)}");
+
+    public string Describe() => $"MongoDB {string.Join(',', Hosts)}/{Database}";
+}
+
+/// <summary>
+/// Backup-ExoChat's engine: mongodump where it is installed (the password in a 0600 --config file),
+/// else the driver writing mongodump's own layout, &lt;db&gt;/&lt;collection&gt;.bson.gz (the documents
+/// back to back) and .metadata.json.gz (options, indexes, uuid, collectionName, type), which
+/// mongorestore --gzip reads. Restores with mongorestore or the driver.
+/// </summary>
+public static class ChatParts
+{
+    public const string Component = "Chat";
+
+    static readonly JsonWriterSettings CanonicalJson = new() { OutputMode = JsonOutputMode.CanonicalExtendedJson };
+
+    public static MongoClient Client(ChatTarget t)
+    {
+        var settings = new MongoClientSettings
+        {
+            Servers = t.Hosts.Select(h => { var i = h.LastIndexOf(':'); return i > 0 ? new MongoServerAddress(h[..i], int.Parse(h[(i + 1)..])) : new MongoServerAddress(h); }),
+            DirectConnection = t.Hosts.Count == 1,
+            ServerSelectionTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ApplicationName = "ExoBackup",
+        };
+        if (t.User is not null) settings.Credential = MongoCredential.CreateCredential(t.AuthDatabase, t.User, t.Password ?? "");
+        return new MongoClient(settings);
+    }
+
+    static ExoBackupException Describe(Exception e, ChatTarget t) => e switch
+    {
+        MongoAuthenticationException => new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
+            $"{t.Describe()} refused user '{t.User}' (authentication database {t.AuthDatabase}).", t.Describe(),
+            "Check dbUser and dbPassword in gatein/conf/chat.properties, or give -Credential.", e),
+        TimeoutException or MongoConnectionException => new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
+            $"Cannot reach {t.Describe()}: {e.Message}", t.Describe(), "Check dbServerHosts in gatein/conf/chat.properties and that MongoDB runs.", e),
+        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"{t.Describe()}: {e.Message}", t.Describe(), "Read MongoDB's message; the part was not recorded.", e),
+    };
+
+    static T Guard<T>(ChatTarget t, Func<T> f)
+    {
+        try { return f(); }
+        catch (Exception e) when (e is MongoException or TimeoutException) { throw Describe(e, t); }
+    }
+
+    /// <summary>Lists the databases: the server answers and the credentials work, or a clear error says which not.</summary>
+    public static void Ping(ChatTarget t, CancellationToken ct) => Guard(t, () => Client(t).ListDatabaseNames(ct).ToList());
+
+    public static PartRecord Backup(SnapshotEntry s, ChatTarget t, ChatMethod method, IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
+    {
+        var client = Client(t);
+        var db = client.GetDatabase(t.Database);
+        var version = Guard(t, () => client.GetDatabase("admin").RunCommand<BsonDocument>(new BsonDocument("buildInfo", 1), cancellationToken: ct)["version"].AsString);
+        var collections = Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
+        ExternalTool? tool = null;
+        if (method != ChatMethod.Driver)
+        {
+            try { tool = ExternalTool.Find(toolPaths, "mongodb-database-tools", "mongodump"); }
+            catch (ExoBackupException) when (method == ChatMethod.Auto) { log.Verbose("mongodump is not installed: the driver writes mongodump's layout."); }
+        }
+        var part = new PartRecord { Component = Component, Name = Component };
+        var outDir = Path.Combine(s.Path, "chat");
+        var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
+        part.Files = DatabaseDumpers.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
+        part.Details["hosts"] = string.Join(",", t.Hosts);
+        part.Details["database"] = t.Database;
+        part.Details["authenticationDatabase"] = t.AuthDatabase;
+        if (t.User is not null) part.Details["user"] = t.User;
+        part.Details["serverVersion"] = version;
+        part.Details["documentCounts"] = JsonSerializer.Serialize(counts);
+        part.Details["dumpedAt"] = DateTimeOffset.UtcNow.ToString("O");
+        part.ItemCount = collections.Count;
+        part.ChangedItems = counts.Values.Sum();
+        part.StoredBytes = part.Files.Sum(f => f.Size);
+        return part;
+    }
+
+    static Dictionary<string, long> DriverDump(IMongoDatabase db, ChatTarget t, string outDir, List<BsonDocument> collections, PartRecord part, IOperationLog log, CancellationToken ct)
+    {
+        part.Tool = "MongoDB.Driver";
+        part.ToolVersion = typeof(MongoClient).Assembly.GetName().Version?.ToString() ?? "";
+        var dir = Path.Combine(outDir, t.Database);
+        Directory.CreateDirectory(dir);
+        var counts = new Dictionary<string, long>();
+        var i = 0;
+        foreach (var c in collections)
+        {
+            ct.ThrowIfCancellationRequested();
+            var name = c["name"].AsString;
+            var type = c.GetValue("type", "collection").AsString;
+            log.Progress(new ProgressUpdate(70, $"Dumping {t.Describe()}", $"{name} ({++i} of {collections.Count})", 100 * i / Math.Max(1, collections.Count)));
+            var indexes = type == "view" ? new BsonArray()
+                : Guard(t, () => new BsonArray(db.RunCommand<BsonDocument>(new BsonDocument("listIndexes", name), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray));
+            var uuid = c.GetValue("info", new BsonDocument()).AsBsonDocument.GetValue("uuid", BsonNull.Value);
+            var metadata = new BsonDocument
+            {
+                { "indexes", indexes },
+                { "uuid", uuid.IsBsonBinaryData ? Convert.ToHexString(uuid.AsBsonBinaryData.Bytes).ToLowerInvariant() : "" },
+                { "collectionName", name },
+                { "type", type },
+                { "options", c.GetValue("options", new BsonDocument()) },
+            };
+            WriteGzip(Path.Combine(dir, name + ".metadata.json.gz"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(metadata.ToJson(CanonicalJson))));
+            if (type == "view") continue; // mongodump keeps a view as its definition only
+            long n = 0;
+            WriteGzip(Path.Combine(dir, name + ".bson.gz"), s =>
+            {
+                var coll = db.GetCollection<RawBsonDocument>(name);
+                using var cursor = Guard(t, () => coll.FindSync(FilterDefinition<RawBsonDocument>.Empty, new FindOptions<RawBsonDocument> { BatchSize = 1000 }, ct));
+                while (Guard(t, () => cursor.MoveNext(ct)))
+                    foreach (var doc in cursor.Current)
+                        using (doc)
+                        {
+                            var bytes = doc.Slice.AccessBackingBytes(0);
+                            if (bytes.Count >= doc.Slice.Length) s.Write(bytes.Array!, bytes.Offset, doc.Slice.Length);
+                            else s.Write(doc.ToBson());
+                            n++;
+                        }
+            });
+            counts[name] = n;
+            part.SourceBytes += new FileInfo(Path.Combine(dir, name + ".bson.gz")).Length;
+        }
+        log.Progress(new ProgressUpdate(70, $"Dumping {t.Describe()}", "done", Completed: true));
+        return counts;
+    }
+
+    static void WriteGzip(string path, Action<Stream> write)
+    {
+        using var file = SnapshotRepository.CreateFile(path);
+        using var gz = new GZipStream(file, CompressionLevel.Fastest);
+        write(gz);
+    }
+
+    /// <summary>A mongodump/mongorestore --config file: the URI (without the password) and the password.</summary>
+    internal static string ConfigYaml(ChatTarget t)
+    {
+        static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        return $"uri: {Q(t.Uri())}\n" + (t.User is null ? "" : $"password: {Q(t.Password ?? "")}\n");
+    }
+
+    static Dictionary<string, long> Mongodump(ExternalTool tool, ChatTarget t, string outDir, List<BsonDocument> collections, PartRecord part, CancellationToken ct)
+    {
+        part.Tool = "mongodump";
+        part.ToolVersion = tool.ReadVersion(ct)?.ToString() ?? "";
+        using (var config = new SecretFile("mongodump.yaml", ConfigYaml(t)))
+        {
+            var code = tool.Run(["--config=" + config.Path, "--db", t.Database, "--out", outDir, "--gzip"], null, null, null, ct, out var stderr);
+            if (code != 0) throw tool.Failed(code, stderr);
+        }
+        var dir = Path.Combine(outDir, t.Database);
+        var missing = collections.Select(c => c["name"].AsString).Where(n => !File.Exists(Path.Combine(dir, n + ".metadata.json.gz"))).ToList();
+        if (missing.Count > 0)
+            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
+                $"mongodump exited 0 but wrote nothing for {missing.Count} collection(s) of {t.Describe()}, e.g. {missing[0]}.", t.Describe(), "Run mongodump by hand to see why.");
+        return collections.Where(c => c.GetValue("type", "collection") != "view")
+            .ToDictionary(c => c["name"].AsString, c => CountDocuments(Path.Combine(dir, c["name"].AsString + ".bson.gz")));
+    }
+
+    /// <summary>Reads every document of a .bson.gz (each must parse); returns how many there are.</summary>
+    public static long CountDocuments(string bsonGz) => ReadDocuments(bsonGz).LongCount();
+
+    public static IEnumerable<RawBsonDocument> ReadDocuments(string bsonGz)
+    {
+        if (!File.Exists(bsonGz)) yield break;
+        using var gz = new GZipStream(File.OpenRead(bsonGz), CompressionMode.Decompress);
+        var lengthBytes = new byte[4];
+        while (true)
+        {
+            var got = gz.ReadAtLeast(lengthBytes, 4, throwOnEndOfStream: false);
+            if (got == 0) yield break;
+            if (got < 4) throw new InvalidDataException($"{Path.GetFileName(bsonGz)} ends inside a document length");
+            var length = BitConverter.ToInt32(lengthBytes);
+            if (length < 5 || length > 16 * 1024 * 1024 + 16 * 1024) throw new InvalidDataException($"{Path.GetFileName(bsonGz)} holds a document of impossible length {length}");
+            var buffer = new byte[length];
+            lengthBytes.CopyTo(buffer, 0);
+            gz.ReadExactly(buffer, 4, length - 4);
+            var doc = new RawBsonDocument(buffer);
+            _ = doc.ElementCount; // walks every element: a damaged document throws here
+            yield return doc;
+        }
+    }
+
+    /// <summary>Test-ExoSnapshot -Level Archive: every document of every collection parses, and the counts match.</summary>
+    public static string VerifyArchive(SnapshotEntry s, PartRecord part)
+    {
+        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+        var dir = Path.Combine(s.Path, "chat", part.Details["database"]);
+        foreach (var (coll, count) in expected)
+        {
+            long n;
+            try { n = CountDocuments(Path.Combine(dir, coll + ".bson.gz")); }
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or BsonSerializationException)
+            { throw new InvalidDataException($"{coll}.bson.gz: {e.Message}"); }
+            if (n != count) throw new InvalidDataException($"{coll}.bson.gz holds {n} document(s); the manifest says {count}");
+        }
+        return $"{expected.Count} collection(s), {expected.Values.Sum():N0} document(s) parsed, as recorded";
+    }
+
+    /// <summary>Restores the dump into <paramref name="t"/>'s database: with mongorestore --drop --gzip where installed, else the driver.</summary>
+    public static (long Collections, long Documents, string? Kept) Restore(SnapshotRepository repo, SnapshotEntry s, PartRecord part, ChatTarget t, ChatMethod method,
+        IReadOnlyList<string> toolPaths, bool discardReplaced, string stamp, IOperationLog log, CancellationToken ct)
+    {
+        var client = Client(t);
+        var source = part.Details["database"];
+        var dir = Path.Combine(s.Path, "chat", source);
+        string? kept = null;
+        var existing = Guard(t, () => client.ListDatabaseNames(ct).ToList()).Contains(t.Database);
+        if (existing && !discardReplaced)
+        {
+            // MongoDB cannot rename a database: the one replaced is dumped into the repository first.
+            var keepDir = Path.Combine(repo.Root, "pre-restore-" + stamp);
+            var keep = new SnapshotEntry("pre-restore-" + stamp, keepDir, SnapshotStatus.InProgress, new SnapshotManifest());
+            Directory.CreateDirectory(keepDir);
+            var db = client.GetDatabase(t.Database);
+            var colls = Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
+            DriverDump(db, t, Path.Combine(keepDir, "chat"), colls, new PartRecord(), log, ct);
+            kept = Path.Combine(keepDir, "chat", t.Database);
+            log.Verbose($"Kept the database it replaces as the dump {kept}.");
+        }
+        ExternalTool? tool = null;
+        if (method != ChatMethod.Driver)
+        {
+            try { tool = ExternalTool.Find(toolPaths, "mongodb-database-tools", "mongorestore"); }
+            catch (ExoBackupException) when (method == ChatMethod.Auto) { }
+        }
+        Guard(t, () => { client.DropDatabase(t.Database, ct); return 0; });
+        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+        if (tool is not null)
+        {
+            using var config = new SecretFile("mongorestore.yaml", ConfigYaml(t with { Database = "" }));
+            var code = tool.Run(["--config=" + config.Path, "--drop", "--gzip", "--nsInclude", source + ".*", "--nsFrom", source + ".*", "--nsTo", t.Database + ".*", Path.Combine(s.Path, "chat")],
+                null, null, null, ct, out var stderr);
+            if (code != 0) throw tool.Failed(code, stderr);
+        }
+        else DriverRestore(client.GetDatabase(t.Database), dir, t, log, ct);
+        return (expected.Count, expected.Values.Sum(), kept);
+    }
+
+    static void DriverRestore(IMongoDatabase db, string dir, ChatTarget t, IOperationLog log, CancellationToken ct)
+    {
+        var metas = Directory.EnumerateFiles(dir, "*.metadata.json.gz").Order(StringComparer.Ordinal).ToList();
+        // Collections first, views after: a view needs its source.
+        var parsed = metas.Select(f =>
+        {
+            using var gz = new GZipStream(File.OpenRead(f), CompressionMode.Decompress);
+            using var r = new StreamReader(gz);
+            return BsonSerializer.Deserialize<BsonDocument>(r.ReadToEnd());
+        }).OrderBy(m => m.GetValue("type", "collection") == "view" ? 1 : 0).ToList();
+        var i = 0;
+        foreach (var meta in parsed)
+        {
+            ct.ThrowIfCancellationRequested();
+            var name = meta["collectionName"].AsString;
+            log.Progress(new ProgressUpdate(71, $"Restoring {t.Describe()}", $"{name} ({++i} of {parsed.Count})", 100 * i / Math.Max(1, parsed.Count)));
+            var create = new BsonDocument("create", name);
+            foreach (var o in meta.GetValue("options", new BsonDocument()).AsBsonDocument) create.Add(o);
+            Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: ct));
+            if (meta.GetValue("type", "collection") == "view") continue;
+            var coll = db.GetCollection<RawBsonDocument>(name);
+            var batch = new List<RawBsonDocument>();
+            long batchBytes = 0;
+            foreach (var doc in ReadDocuments(Path.Combine(dir, name + ".bson.gz")))
+            {
+                batch.Add(doc);
+                batchBytes += doc.Slice.Length;
+                if (batch.Count >= 1000 || batchBytes > 8 * 1024 * 1024) { Flush(); }
+            }
+            Flush();
+            var indexes = meta["indexes"].AsBsonArray.Select(x => x.AsBsonDocument).Where(x => x["name"] != "_id_").ToList();
+            if (indexes.Count > 0)
+                Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument { { "createIndexes", name }, { "indexes", new BsonArray(indexes) } }, cancellationToken: ct));
+
+            void Flush()
+            {
+                if (batch.Count == 0) return;
+                Guard(t, () => { coll.InsertMany(batch, new InsertManyOptions { IsOrdered = true }, ct); return 0; });
+                foreach (var d in batch) d.Dispose();
+                batch.Clear();
+                batchBytes = 0;
+            }
+        }
+        log.Progress(new ProgressUpdate(71, $"Restoring {t.Describe()}", "done", Completed: true));
+    }
+}

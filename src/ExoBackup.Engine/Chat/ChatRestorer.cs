@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using ExoBackup.Engine.Platform;
+using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Restore;
+
+namespace ExoBackup.Engine.Chat;
+
+/// <summary>Restores the chat part: checks the server answers at staging, restores at commit (keeping the database it replaces as a dump).</summary>
+public sealed class ChatRestorer : IComponentRestorer
+{
+    public string Component => ChatParts.Component;
+
+    public static ChatTarget TargetOf(PartRecord part, RestoreRequest r)
+    {
+        var chat = r.Platform.Chat;
+        var hosts = r.Server is not null ? r.Server.Split(',') : chat?.Hosts.ToArray() ?? part.Details["hosts"].Split(',');
+        var user = r.User ?? (chat is { Authentication: true } ? chat.User : part.Details.GetValueOrDefault("user"));
+        var password = r.Password ?? (chat is { Authentication: true } ? chat.Password : null);
+        return new ChatTarget(hosts, r.ChatDatabase ?? part.Details["database"], user, password,
+            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin");
+    }
+
+    static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatParts.Component);
+
+    public string Describe(SnapshotEntry snapshot, RestoreRequest r)
+    {
+        var t = TargetOf(Part(snapshot), r);
+        return $"Replace {t.Describe()} with the chat dump of {snapshot.Id}" + (r.DiscardReplaced ? ", dropping the database it replaces" : ", keeping the database it replaces as a dump in the repository");
+    }
+
+    public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
+    {
+        var part = Part(snapshot);
+        var t = TargetOf(part, r);
+        ChatParts.Ping(t, ct); // reachable, and the credentials work
+        return new Staged(repo, snapshot, part, t, r, log, ct);
+    }
+
+    sealed class Staged(SnapshotRepository repo, SnapshotEntry snapshot, PartRecord part, ChatTarget t, RestoreRequest r, IOperationLog log, CancellationToken ct) : IStagedRestore
+    {
+        public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog _)
+        {
+            var watch = Stopwatch.StartNew();
+            var (collections, documents, kept) = ChatParts.Restore(repo, snapshot, part, t, r.ChatMethod, r.ToolPaths, r.DiscardReplaced, r.Stamp, log, ct);
+            return [new ComponentRestoreResult(ChatParts.Component, t.Describe(), kept, collections, "collections", 0, documents, watch.Elapsed)];
+        }
+
+        public void Dispose() { }
+    }
+}

@@ -1,0 +1,129 @@
+# Backup-ExoChat and chat restores against the MongoDB wire-protocol test server
+# (tests/Support/MongoTestServer, with SCRAM-SHA-256), and stand-in mongodump/mongorestore.
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $StandIns = Join-Path $Support 'StandIns'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-chat-tests-$PID"
+    New-Item -ItemType Directory -Force $Root | Out-Null
+    $ServerDll = Join-Path $env:EXOBACKUP_TESTS '../out/tools/mongo-test-server/MongoTestServer.dll'
+    $ChatPassword = 'chat:pa$$ "w0rd"'
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in $ServerDll, '--user', 'chat', '--seed', '5000') { $psi.ArgumentList.Add($a) }
+    $psi.Environment['MONGO_TEST_PASSWORD'] = $ChatPassword
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+    $Server = [System.Diagnostics.Process]::Start($psi)
+    $Port = [int](($Server.StandardOutput.ReadLine() -split ' ')[1])
+    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
+    $env:EXOBACKUP_STANDIN_LOG = "$Root/standin.log"
+}
+AfterAll {
+    if ($Server) { $Server.StandardInput.Close(); $Server.WaitForExit(5000) | Out-Null; if (-not $Server.HasExited) { $Server.Kill() } }
+    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
+}
+
+Describe 'Chat round trip with the driver' {
+    BeforeAll {
+        $repo = "$Root/repo-chat"
+        $S = New-ExoSnapshot $repo $B.Home
+        $Part = $S | Backup-ExoChat
+        $Done = $S | Complete-ExoSnapshot
+    }
+    It 'reads chat.properties, uses the driver where mongodump is missing, and records versions and counts' {
+        $Part.Component | Should -Be 'Chat'
+        $Part.Tool | Should -Be 'MongoDB.Driver'
+        $Part.Details.serverVersion | Should -Be '6.0.99-exobackup-test'
+        $Part.Details.hosts | Should -Be "127.0.0.1:$Port"
+        $counts = $Part.Details.documentCounts | ConvertFrom-Json
+        $counts.messages | Should -Be 5000
+        $counts.notifications | Should -Be 0
+        $Part.Files | Should -Contain 'chat/chat/messages.bson.gz'
+        $Part.Files | Should -Contain 'chat/chat/messages.metadata.json.gz'
+        (Get-Content "$($Done.Path)/manifest.json" -Raw) | Should -Not -Match ([regex]::Escape($ChatPassword))
+    }
+    It 'passes Test-ExoSnapshot -Level Archive and -Level Restore (a scratch database on the server)' {
+        Test-ExoSnapshot -Repository $repo -Id $Done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        $r = Test-ExoSnapshot -Repository $repo -Id $Done.Id -Level Restore
+        $r | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        ($r | Where-Object Part -eq 'Chat').Message | Should -Match 'restored into exobackup_test_'
+    }
+    It 'restores under another name, then over it keeping what it replaces as a dump in the repository' {
+        $r = Restore-ExoSnapshot -Repository $repo -Id $Done.Id -Component Chat -Database chat_copy -ChatMethod Driver -Confirm:$false
+        $r.Component | Should -Be 'Chat'
+        $r.Target | Should -Match 'chat_copy'
+        ($r.Items, $r.ItemKind, $r.Records) | Should -Be @(4, "collections", 5070)
+        $r.PreviousDataKeptAt | Should -BeNullOrEmpty
+        $again = Restore-ExoSnapshot -Repository $repo -Id $Done.Id -Component Chat -Database chat_copy -Confirm:$false
+        $again.PreviousDataKeptAt | Should -BeLike "$repo/pre-restore-*/chat/chat_copy"
+        "$($again.PreviousDataKeptAt)/messages.bson.gz" | Should -Exist
+    }
+    It 'refuses a wrong password without echoing it' {
+        $bad = [pscredential]::new('chat', (ConvertTo-SecureString 'Wrong-Chat-99' -AsPlainText -Force))
+        $s = New-ExoSnapshot $repo $B.Home
+        $err = $null
+        try { $s | Backup-ExoChat -Method Driver -Credential $bad } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DatabaseAuthenticationFailed,*'
+        "$err" | Should -Not -Match 'Wrong-Chat-99'
+        $s | Remove-ExoSnapshot -Confirm:$false
+    }
+    It 'says when the chat server is unreachable' {
+        $s = New-ExoSnapshot $repo $B.Home
+        { $s | Backup-ExoChat -Method Driver -Server "127.0.0.1:$(Get-Random -Minimum 20000 -Maximum 30000)" } | Should -Throw -ErrorId 'ExoBackup.DatabaseUnreachable,*'
+        $s | Remove-ExoSnapshot -Confirm:$false
+    }
+}
+
+Describe 'Stand-in mongodump and mongorestore' {
+    BeforeAll {
+        $repo = "$Root/repo-standin"
+        # The template a stand-in mongodump copies: a real dump in mongodump's layout, by the driver.
+        $t = New-ExoSnapshot "$Root/repo-template" $B.Home
+        $null = $t | Backup-ExoChat -Method Driver
+        $env:EXOBACKUP_STANDIN_TEMPLATE = "$($t.Path)/chat"
+    }
+    AfterAll { $env:EXOBACKUP_STANDIN_MODE = '' }
+    It 'is preferred by -Method Auto, gets the password only through a 0600 --config file, and its output is checked' {
+        $env:EXOBACKUP_STANDIN_MODE = 'ok'
+        $s = New-ExoSnapshot $repo $B.Home
+        $p = $s | Backup-ExoChat -ToolPath $StandIns
+        $p.Tool | Should -Be 'mongodump'
+        $log = Get-Content $env:EXOBACKUP_STANDIN_LOG -Raw
+        $log | Should -Match 'ARGS: --config=\S+ --db chat --out \S+/chat --gzip'
+        $log | Should -Match 'PASSFILE-MODE: 600'
+        $log | Should -Match 'CONFIG: 1 password line'
+        $log | Should -Not -Match ([regex]::Escape($ChatPassword))
+        $done = $s | Complete-ExoSnapshot
+        Test-ExoSnapshot -Repository $repo -Id $done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+    It 'yields no part when mongodump <Mode>' -ForEach @(@{ Mode = 'fail'; Id = 'ExoBackup.ToolFailed' }, @{ Mode = 'empty'; Id = 'ExoBackup.DumpIncomplete' }) {
+        $env:EXOBACKUP_STANDIN_MODE = $Mode
+        $s = New-ExoSnapshot $repo $B.Home
+        try {
+            { $s | Backup-ExoChat -ToolPath $StandIns } | Should -Throw -ErrorId "$Id,*"
+            (Get-ExoSnapshot $repo -Id $s.Id -IncludeIncomplete).Parts | Should -BeNullOrEmpty
+        } finally { $s | Remove-ExoSnapshot -Confirm:$false }
+    }
+    It 'restores with mongorestore --drop --gzip, the password only in its --config file' {
+        $env:EXOBACKUP_STANDIN_MODE = 'ok'
+        Remove-Item $env:EXOBACKUP_STANDIN_LOG -ErrorAction Ignore
+        $snap = Get-ExoSnapshot $repo -Latest
+        $null = Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component Chat -Database chat_by_tool -ToolPath $StandIns -Force -Confirm:$false
+        $log = Get-Content $env:EXOBACKUP_STANDIN_LOG -Raw
+        $log | Should -Match 'TOOL: mongorestore'
+        $log | Should -Match 'ARGS: --config=\S+ --drop --gzip --nsInclude chat\.\* --nsFrom chat\.\* --nsTo chat_by_tool\.\*'
+        $log | Should -Not -Match ([regex]::Escape($ChatPassword))
+    }
+}
+
+Describe 'Chat against a real MongoDB' {
+    It 'runs when EXOBACKUP_TEST_MONGODB_URI is set' {
+        if (-not $env:EXOBACKUP_TEST_MONGODB_URI) { Set-ItResult -Skipped -Because 'EXOBACKUP_TEST_MONGODB_URI is not set: no MongoDB server can be installed on this machine (the test server in tests/Support stands in)'; return }
+        $uri = [uri]$env:EXOBACKUP_TEST_MONGODB_URI
+        $s = New-ExoSnapshot "$Root/repo-real" $B.Home
+        $p = $s | Backup-ExoChat -Method Driver -Server "$($uri.Host):$($uri.Port)" -Database $uri.AbsolutePath.Trim('/')
+        $p.Details.serverVersion | Should -Not -BeNullOrEmpty
+        $done = $s | Complete-ExoSnapshot
+        Test-ExoSnapshot -Repository "$Root/repo-real" -Id $done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+}
