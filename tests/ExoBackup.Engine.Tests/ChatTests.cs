@@ -138,3 +138,19 @@ public class ChatTests : IDisposable
         Assert.Equal($"mongodb://chat@127.0.0.1:{_server.Port}/chat?authSource=admin", Target().Uri());
     }
 }
+
+public class ChatConnectionStringTests
+{
+    [Fact]
+    public void Reads_hosts_database_user_and_auth_source()
+    {
+        var t = ChatTarget.Parse("mongodb://chat:s%40cret@m1:27018,m2/exochat?authSource=auth&w=majority", null, null, null);
+        Assert.Equal(["m1:27018", "m2:27017"], t.Hosts);
+        Assert.Equal(("exochat", "chat", "s@cret", "auth"), (t.Database, t.User!, t.Password!, t.AuthDatabase));
+        Assert.DoesNotContain("s@cret", t.Uri());
+        var plain = ChatTarget.Parse("mongodb://localhost", "chat", "u", "p");
+        Assert.Equal(["localhost:27017"], plain.Hosts);
+        Assert.Equal(("chat", "u", "p", "admin"), (plain.Database, plain.User!, plain.Password!, plain.AuthDatabase));
+        Assert.Equal("ExoBackup.InvalidConnectionString", Assert.Throws<ExoBackupException>(() => ChatTarget.Parse("mongodb+srv://x/y", null, null, null)).ErrorId);
+    }
+}

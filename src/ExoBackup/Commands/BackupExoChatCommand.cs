@@ -15,6 +15,9 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
     /// <summary>Hosts (host:port, comma-separated) instead of chat.properties' dbServerHosts.</summary>
     [Parameter] public string? Server { get; set; }
 
+    /// <summary>A mongodb:// connection string instead of chat.properties (give the password with -Credential).</summary>
+    [Parameter] public string? ConnectionString { get; set; }
+
     /// <summary>The chat database instead of chat.properties' dbName.</summary>
     [Parameter] public string? Database { get; set; }
 
@@ -36,6 +39,8 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
         var password = Credential?.GetNetworkCredential().Password;
         BackUpPart(Platform, "the chat database", (_, open, platform, log, ct) =>
         {
+            if (ConnectionString is not null)
+                return ChatParts.Backup(open, ChatTarget.Parse(ConnectionString, Database, user, password), (ChatMethod)(int)Method, toolPaths, log, ct);
             var chat = platform.Chat ?? (Server is not null
                 ? new ChatInfo(Server.Split(','), Database ?? "chat", user is not null, "admin", user, password, "-Server")
                 : throw new Engine.ExoBackupException("ExoBackup.ChatNotFound", Engine.ErrorKind.ObjectNotFound,
