@@ -19,6 +19,7 @@
         'Backup-ExoConfiguration'
         'Backup-ExoDatabase'
         'Backup-ExoChat'
+        'Backup-ExoPlatform'
         'Complete-ExoSnapshot'
         'Get-ExoSnapshot'
         'Test-ExoSnapshot'

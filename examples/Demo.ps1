@@ -29,16 +29,10 @@ try {
     $p = Start-ExoPlatform $sample.Home -Wait -Timeout 120 -PassThru
     Step "eXo runs as PID $($p.Pid); http://127.0.0.1:$($p.HttpPort)/ answers $((Invoke-WebRequest "http://127.0.0.1:$($p.HttpPort)/").StatusCode)"
 
-    Step 'Nightly runbook: stop, full snapshot (data dir + configuration), start'
-    $down = [System.Diagnostics.Stopwatch]::StartNew()
-    Stop-ExoPlatform $sample.Home
-    $s = New-ExoSnapshot -Repository $repo -Platform $sample.Home -Type Full
-    $parts = @($s | Backup-ExoDataDir) + @($s | Backup-ExoConfiguration)
-    $full = $s | Complete-ExoSnapshot
-    Start-ExoPlatform $sample.Home -Wait -Timeout 120
-    $down.Stop()
-    $parts | Format-Table | Out-Host
-    Step "Full snapshot $($full.Id): $($full.Consistency); eXo was down $('{0:0.0}' -f $down.Elapsed.TotalSeconds) s"
+    Step 'Backup-ExoPlatform -StopPlatform: stop eXo, take every part in parallel, start eXo again'
+    $full = Backup-ExoPlatform -Platform $sample.Home -Repository $repo -Type Full -StopPlatform
+    $full.Parts | Format-Table | Out-Host
+    Step "Full snapshot $($full.Id): $($full.Consistency); eXo was down $('{0:0.0}' -f $full.Downtime.TotalSeconds) s; eXo runs again: $((Get-ExoPlatform $sample.Home).IsRunning)"
 
     Step 'Users change data: 50 files edited, 20 deleted, 10 added'
     $files = Get-ChildItem "$($sample.DataDir)/jcr/values" -Recurse -File | Sort-Object FullName
@@ -46,11 +40,12 @@ try {
     $files | Select-Object -Last 20 | Remove-Item
     1..10 | ForEach-Object { Set-Content "$($sample.DataDir)/files/new-$_.txt" "new document $_" }
 
-    Step 'Incremental snapshot'
+    Step 'Incremental snapshot, composed by hand this time: Stop, New, Backup-ExoDataDir, Backup-ExoConfiguration, Backup-ExoDatabase, Complete, Start'
     Stop-ExoPlatform $sample.Home
     $s = New-ExoSnapshot -Repository $repo -Platform $sample.Home -Type Incremental
     $inc = @($s | Backup-ExoDataDir)
     $null = $s | Backup-ExoConfiguration
+    $null = $s | Backup-ExoDatabase   # the embedded HSQLDB: recorded as held in the data dir
     $incr = $s | Complete-ExoSnapshot
     Start-ExoPlatform $sample.Home -Wait -Timeout 120
     Step "Incremental $($incr.Id): $($inc[0].ChangedItems) files archived, $($inc[0].DeletedItems) deletions recorded, $('{0:N0}' -f $incr.SizeBytes) bytes"
@@ -65,7 +60,7 @@ try {
     $latest = Get-ExoSnapshot $repo -Latest
     $tests = $latest | Test-ExoSnapshot -Level Archive
     if ($tests | Where-Object { -not $_.Passed }) { throw 'The snapshot failed its test' }
-    $restored = $latest | Restore-ExoSnapshot -Component DataDir -Confirm:$false
+    $restored = @($latest | Restore-ExoSnapshot -Component DataDir -Confirm:$false)
     $restored | Format-Table | Out-Host
     $diff = Compare-TreeState $expected (Get-TreeState $sample.DataDir -Exclude 'jcr/swap', 'jta')
     if ($diff) { throw "The restored data dir differs: $($diff | Select-Object -First 5)" }
@@ -75,7 +70,7 @@ try {
     Step 'eXo starts again on the restored data'
 
     Step 'Summary'
-    Get-ExoSnapshot $repo | Format-Table | Out-Host
+    Get-ExoSnapshot $repo | Format-Table Id, Type, Consistency, @{ n = 'Size'; e = { '{0:N1} MiB' -f ($_.SizeBytes / 1MB) } }, @{ n = 'Downtime'; e = { if ($_.Downtime) { '{0:0.0} s' -f $_.Downtime.TotalSeconds } } }, @{ n = 'Parts'; e = { $_.Parts.Component -join ', ' } } | Out-Host
 }
 finally {
     if ($sample) { try { Stop-ExoPlatform $sample.Home -Force -Timeout 10 } catch { Write-Warning $_ } }

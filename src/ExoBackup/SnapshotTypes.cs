@@ -28,6 +28,8 @@ public sealed class Snapshot
     public string Host { get; init; } = "";
     public BackupPart[] Parts { get; init; } = [];
     public long SizeBytes { get; init; }
+    /// <summary>From the stop of eXo to its restart, when Backup-ExoPlatform -StopPlatform took it.</summary>
+    public TimeSpan? Downtime { get; init; }
     public string? Problem { get; init; }
 
     public override string ToString() => Id;
@@ -48,6 +50,7 @@ public sealed class Snapshot
         Host = e.Manifest.Host,
         Parts = e.Manifest.Parts.Select(p => BackupPart.From(repo, e.Id, p)).ToArray(),
         SizeBytes = e.Manifest.Parts.Sum(p => p.StoredBytes),
+        Downtime = e.Manifest.Downtime,
         Problem = e.Problem,
     };
 }

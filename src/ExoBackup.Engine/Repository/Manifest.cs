@@ -64,6 +64,8 @@ public sealed class SnapshotManifest
     public string Tool { get; set; } = "";
     public PlatformRecord Platform { get; set; } = new();
     public Consistency Consistency { get; set; }
+    /// <summary>From the stop of eXo to its restart, when Backup-ExoPlatform -StopPlatform took the snapshot.</summary>
+    public TimeSpan? Downtime { get; set; }
     public List<PartRecord> Parts { get; set; } = [];
 
     public static readonly JsonSerializerOptions Json = new()

@@ -257,7 +257,7 @@ public sealed partial class SnapshotRepository
     }
 
     /// <summary>Seals a snapshot: manifest.json, SHA256SUMS, fsync, rename into place, release the lock.</summary>
-    public SnapshotEntry Complete(string id, bool allowOnline, IOperationLog log)
+    public SnapshotEntry Complete(string id, bool allowOnline, IOperationLog log, TimeSpan? downtime = null)
     {
         var open = GetOpen(id);
         var owner = RepositoryLock.Read(Root);
@@ -279,6 +279,7 @@ public sealed partial class SnapshotRepository
                 id, "Stop eXo and take the parts again, or accept an online snapshot with Complete-ExoSnapshot -AllowOnline.");
         m.Consistency = online.Count > 0 ? Consistency.Online : Consistency.Offline;
         m.Completed = DateTimeOffset.UtcNow;
+        m.Downtime = downtime;
 
         var dir = open.Path;
         File.Delete(System.IO.Path.Combine(dir, StateFile));

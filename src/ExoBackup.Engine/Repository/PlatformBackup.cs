@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Chat;
+using ExoBackup.Engine.Databases;
+using ExoBackup.Engine.Platform;
+
+namespace ExoBackup.Engine.Repository;
+
+public sealed class PlatformBackupRequest
+{
+    public required IReadOnlyList<PlatformInfo> Platforms { get; init; }
+    public required string Repository { get; init; }
+    public SnapshotType Type { get; init; } = SnapshotType.Full;
+    public bool StopPlatform { get; init; }
+    public bool NoRestart { get; init; }
+    public bool AllowOnline { get; init; }
+    public bool BreakStaleLock { get; init; }
+    public IReadOnlySet<string> Components { get; init; } = new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatParts.Component };
+    public DataDirOptions DataDir { get; init; } = new();
+    public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
+    public string? DatabaseUser { get; init; }
+    public string? DatabasePassword { get; init; }
+    public DumpOptions Dump { get; init; } = new();
+    public ChatMethod ChatMethod { get; init; } = ChatMethod.Auto;
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public bool ForceStop { get; init; }
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(600);
+}
+
+public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Downtime, TimeSpan Elapsed);
+
+/// <summary>
+/// Backup-ExoPlatform's engine: the whole runbook. Stops every platform given (cluster nodes, in
+/// parallel), opens a snapshot, takes the data dir, the configuration, every database and chat at
+/// the same time, starts eXo again as soon as the parts are taken (also when one failed, or on
+/// Ctrl+C), then completes the snapshot with the downtime recorded. A failed part abandons the
+/// snapshot: no part of it looks complete. The first platform is the one backed up; the others are
+/// stopped and started with it.
+/// </summary>
+public static class PlatformBackup
+{
+    public static PlatformBackupResult Run(PlatformBackupRequest r, IOperationLog log, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
+        var main = r.Platforms[0];
+        var running = r.Platforms.Where(p => { PlatformProcess.Refresh(p); return p.IsRunning; }).ToList();
+        if (running.Count > 0 && !r.StopPlatform && !r.AllowOnline)
+            throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
+                $"eXo runs at {string.Join(", ", running.Select(p => $"{p.Home} (PID {p.Pid})"))}; a backup taken now would not be consistent.", main.Home,
+                "Add -StopPlatform to stop it for the backup and start it again after, or -AllowOnline to accept an online snapshot.");
+        var repo = SnapshotRepository.Open(r.Repository, create: true);
+        Stopwatch? down = null;
+        var stopped = new List<PlatformInfo>();
+        SnapshotEntry? open = null;
+        try
+        {
+            if (r.StopPlatform && running.Count > 0)
+            {
+                down = Stopwatch.StartNew();
+                log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"stopping {running.Count} platform(s)", 2));
+                var errors = new List<ExoBackupException>();
+                Parallel.ForEach(running, p =>
+                {
+                    try { PlatformProcess.Stop(p, r.StopTimeout, r.ForceStop, log, ct); lock (stopped) stopped.Add(p); }
+                    catch (ExoBackupException e) { lock (errors) errors.Add(e); }
+                });
+                if (errors.Count > 0) throw errors[0];
+            }
+            open = repo.Begin(r.Type, main, r.BreakStaleLock, log);
+            log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"taking the parts of {open.Id}", 5));
+            RunParts(repo, open, main, r, log, ct);
+        }
+        catch
+        {
+            if (open is not null) { try { repo.RemovePartial(open.Id); } catch (IOException) { } }
+            Restart(stopped, r, log);
+            throw;
+        }
+        Restart(stopped, r, log);
+        var downtime = down?.Elapsed;
+        if (downtime is not null) down!.Stop();
+        log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", "completing the snapshot", 95));
+        var done = repo.Complete(open.Id, r.AllowOnline, log, downtime);
+        log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", "done", Completed: true));
+        return new PlatformBackupResult(done, downtime, total.Elapsed);
+    }
+
+    /// <summary>Every part at once, each on its own thread; the first failure cancels the others.</summary>
+    static void RunParts(SnapshotRepository repo, SnapshotEntry open, PlatformInfo p, PlatformBackupRequest r, IOperationLog log, CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = linked.Token;
+        bool Running() => PlatformProcess.FindPid(p) is not null;
+        var work = new List<(string Name, Action Run)>();
+        if (r.Components.Contains(PlatformParts.DataDir))
+            work.Add(("data dir", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupDataDir(repo, open, p, new DataDirOptions
+            {
+                IncludeSwap = r.DataDir.IncludeSwap, IncludeTransactionStore = r.DataDir.IncludeTransactionStore, Exclude = r.DataDir.Exclude,
+                Tree = new TreeBackupOptions { Compression = r.Compression, Level = r.DataDir.Tree.Level, CompareContent = r.DataDir.Tree.CompareContent, SkipUnreadable = r.DataDir.Tree.SkipUnreadable, ProgressId = 11, ParentProgressId = 1 },
+            }, log, token), log)));
+        if (r.Components.Contains(PlatformParts.Configuration))
+            work.Add(("configuration", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupConfiguration(open, p,
+                new TreeBackupOptions { Compression = r.Compression, ProgressId = 12, ParentProgressId = 1 }, log, token), log)));
+        if (r.Components.Contains(DatabaseParts.Component) && p.Datasources.Count > 0)
+            work.Add(("databases", () => DatabaseParts.Backup(repo, open, p, [], r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
+        if (r.Components.Contains(ChatParts.Component) && p.Chat is not null)
+            work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatParts.Backup(open, ChatTarget.From(p.Chat, null, null, null), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
+        var failures = new List<Exception>();
+        var tasks = work.Select(w => Task.Run(() =>
+        {
+            try { w.Run(); }
+            catch (Exception e)
+            {
+                lock (failures) failures.Add(e);
+                linked.Cancel();
+            }
+        })).ToArray();
+        Task.WaitAll(tasks);
+        ct.ThrowIfCancellationRequested();
+        var first = failures.FirstOrDefault(e => e is not OperationCanceledException) ?? failures.FirstOrDefault();
+        if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    /// <summary>Starts what this backup stopped, one node after another, whatever happened; never cancelled.</summary>
+    static void Restart(List<PlatformInfo> stopped, PlatformBackupRequest r, IOperationLog log)
+    {
+        if (r.NoRestart || stopped.Count == 0) return;
+        foreach (var p in stopped)
+        {
+            try
+            {
+                log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"starting eXo at {p.Home}", 90));
+                PlatformProcess.Start(p, wait: true, r.StartTimeout, log, CancellationToken.None);
+            }
+            catch (ExoBackupException e)
+            {
+                log.Warning($"eXo at {p.Home} could not be started again: {e.Message} Start it by hand: Start-ExoPlatform {p.Home}");
+            }
+        }
+    }
+}
