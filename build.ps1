@@ -168,19 +168,8 @@ function Invoke-Bench {
 
 function Invoke-Package {
     Invoke-Build
-    $version = (Import-PowerShellDataFile "$ModuleDir/ExoBackup.psd1").ModuleVersion
-    $pkg = Join-Path $Out 'package'
-    Remove-Item -Recurse -Force $pkg -ErrorAction Ignore
-    New-Item -ItemType Directory -Force "$pkg/repository" | Out-Null
-    Copy-Item $ModuleDir "$pkg/ExoBackup/$version" -Recurse
-    & (Get-DotNet) pwsh -NoProfile -NonInteractive -Command @"
-`$ErrorActionPreference = 'Stop'
-Register-PSResourceRepository -Name ExoBackupBuild -Uri '$pkg/repository' -Trusted -Force
-try { Publish-PSResource -Path '$pkg/ExoBackup/$version' -Repository ExoBackupBuild }
-finally { Unregister-PSResourceRepository -Name ExoBackupBuild }
-"@
-    if ($LASTEXITCODE -ne 0) { throw 'Publish-PSResource failed' }
-    Get-ChildItem "$pkg/repository" | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+    & (Get-DotNet) pwsh -NoProfile -NonInteractive -File "$Root/tools/New-ModulePackage.ps1" -ModuleDir $ModuleDir -OutDir (Join-Path $Out 'package')
+    if ($LASTEXITCODE -ne 0) { throw 'Packaging failed' }
 }
 
 foreach ($t in $Task) {
