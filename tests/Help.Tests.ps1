@@ -36,7 +36,15 @@ Describe 'Help for <Name>' -ForEach $Cmdlets {
 }
 
 Describe 'about_ExoBackup' {
-    It 'is installed with the module' {
-        (Get-Help about_ExoBackup | Out-String) | Should -Match 'codec key'
+    It 'is installed with the module and explains snapshots, chains, consistency and restore by hand' {
+        $text = Get-Help about_ExoBackup | Out-String
+        foreach ($topic in 'SNAPSHOTS', 'CHAINS', 'CONSISTENCY', 'RESTORE BY HAND', 'codec key', 'sha256sum -c') {
+            $text | Should -Match ([regex]::Escape($topic))
+        }
+    }
+    It 'has help for every exported cmdlet, and every cmdlet is exported' {
+        $exported = (Get-Module ExoBackup).ExportedCmdlets.Keys | Sort-Object
+        $docs = Get-ChildItem (Join-Path $env:EXOBACKUP_TESTS '../docs/en-US') -Filter '*-*.md' | ForEach-Object BaseName | Sort-Object
+        $docs | Should -Be $exported
     }
 }
