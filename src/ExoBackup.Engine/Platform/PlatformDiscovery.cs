@@ -18,6 +18,18 @@ public static class PlatformDiscovery
         var home = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
         if (home.Length == 0) home = Path.GetFullPath(path);
         RequireBundle(home);
+        try { return Read(home, environment); }
+        catch (ArgumentException e)
+        {
+            // A setting that makes no valid path (a NUL byte, say): say so, as for any malformed file.
+            throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
+                $"A path in the settings of {home} (bin/setenv-customize.*, gatein/conf/*.properties) is not valid: {e.Message}", home,
+                "Check EXO_DATA_DIR, EXO_CONF_DIR, CATALINA_PID and the exo.*.dir settings for stray characters.", e);
+        }
+    }
+
+    static PlatformInfo Read(string home, IReadOnlyDictionary<string, string>? environment)
+    {
         environment ??= ProcessEnvironment();
         var notes = new List<string>();
 

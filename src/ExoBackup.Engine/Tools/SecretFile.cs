@@ -3,15 +3,33 @@ namespace ExoBackup.Engine.Tools;
 /// <summary>
 /// A file holding a secret for a child process (PGPASSFILE, --defaults-extra-file, --config): created
 /// already 0600 in a fresh 0700 folder, and deleted with its folder on Dispose, which every caller
-/// does in a finally (also on Ctrl+C). The secret never appears on a command line.
+/// does in a finally (also on Ctrl+C). A process killed outright runs no finally: its folder names
+/// its PID, and the next SecretFile removes the folders of processes that are gone.
+/// The secret never appears on a command line.
 /// </summary>
 public sealed class SecretFile : IDisposable
 {
+    const string Prefix = "exobackup-secret-";
     readonly string _dir;
+
+    /// <summary>Removes the secret folders left by ExoBackup processes that were killed.</summary>
+    public static int SweepOrphans()
+    {
+        var removed = 0;
+        foreach (var dir in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), Prefix + "*"))
+        {
+            var parts = System.IO.Path.GetFileName(dir)[Prefix.Length..].Split('-');
+            if (parts.Length < 2 || !int.TryParse(parts[0], out var pid) || pid == Environment.ProcessId) continue;
+            if (Platform.PlatformProcess.IsAlive(pid)) continue;
+            try { Directory.Delete(dir, recursive: true); removed++; } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
 
     public SecretFile(string name, string content)
     {
-        _dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "exobackup-" + Guid.NewGuid().ToString("N"));
+        SweepOrphans();
+        _dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(_dir);
         else Directory.CreateDirectory(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Path = System.IO.Path.Combine(_dir, name);
