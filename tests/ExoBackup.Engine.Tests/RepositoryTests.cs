@@ -161,3 +161,31 @@ public class RepositoryTests : IDisposable
         Assert.Equal("ExoBackup.UnsafeArchiveEntry", Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(bad, [""])).ErrorId);
     }
 }
+
+public class SecretFileTests
+{
+    [Fact]
+    public void A_secret_file_is_0600_in_a_0700_folder_and_gone_after_dispose()
+    {
+        string path;
+        using (var f = new Tools.SecretFile("pgpass", "h:5432:db:u:secret\n"))
+        {
+            path = f.Path;
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+            Assert.Equal("h:5432:db:u:secret\n", File.ReadAllText(path));
+        }
+        Assert.False(File.Exists(path));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
+    }
+
+    [Fact]
+    public void The_secret_folder_of_a_killed_process_is_swept_by_the_next_one()
+    {
+        var orphan = Path.Combine(Path.GetTempPath(), $"exobackup-secret-4194000-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(orphan);
+        File.WriteAllText(Path.Combine(orphan, "pgpass"), "left by a kill");
+        using (new Tools.SecretFile("x", "y")) { }
+        Assert.False(Directory.Exists(orphan));
+    }
+}

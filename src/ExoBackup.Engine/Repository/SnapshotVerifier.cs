@@ -75,14 +75,17 @@ public static class SnapshotVerifier
                 findings.Add(new VerifyFinding(id, part, file, false, $"{file} is listed in SHA256SUMS but missing."));
                 continue;
             }
+            var manifestHash = partOf.TryGetValue(file, out var pr) ? pr.Files.First(f => f.Path == file).Sha256 : null;
             if (deferred?.Invoke(file) == true)
             {
-                findings.Add(new VerifyFinding(id, part, file, true, "checksum checked while restoring"));
+                // Read later, hashed then against the manifest: here SHA256SUMS and the manifest must agree.
+                findings.Add(manifestHash == expected
+                    ? new VerifyFinding(id, part, file, true, "checksum checked while restoring")
+                    : new VerifyFinding(id, part, file, false, $"{file}: SHA256SUMS and the manifest disagree on its checksum."));
                 continue;
             }
             string actual;
             using (var fs = File.OpenRead(full)) actual = Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
-            var manifestHash = partOf.TryGetValue(file, out var pr) ? pr.Files.First(f => f.Path == file).Sha256 : null;
             if (actual != expected)
                 findings.Add(new VerifyFinding(id, part, file, false, $"{file}: checksum mismatch (SHA256SUMS says {expected[..12]}…, the file is {actual[..12]}…)."));
             else if (manifestHash is not null && manifestHash != actual)

@@ -127,7 +127,7 @@ public static class SnapshotRestore
         RestoreRequest request, IOperationLog log, CancellationToken ct)
     {
         RequireStopped(request.Platform);
-        RequireVerified(repo, snapshot, log, ct);
+        RequireVerified(repo, snapshot, restorers, log, ct);
         var staged = new List<IStagedRestore>();
         try
         {
@@ -151,7 +151,10 @@ public static class SnapshotRestore
                 "Stop it first: Stop-ExoPlatform " + p.Home);
     }
 
-    public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct)
+    public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct) =>
+        RequireVerified(repo, snapshot, Restorers.Values.OfType<TreeComponentRestorer>().ToList(), log, ct);
+
+    public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IReadOnlyList<IComponentRestorer> restoring, IOperationLog log, CancellationToken ct)
     {
         var (_, broken) = repo.Chain(snapshot.Id);
         if (broken is not null)
@@ -160,7 +163,8 @@ public static class SnapshotRestore
                 "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
         // Tree archives are hashed while they are extracted into the staging folder (TreeRestore), so
         // they are read once; everything else is checked here, before anything is written.
-        var streamed = Restorers.Values.OfType<TreeComponentRestorer>().Select(r => r.Component).ToHashSet();
+        // Only the archives this restore reads; every other file is hashed now.
+        var streamed = restoring.OfType<TreeComponentRestorer>().Select(r => r.Component).ToHashSet();
         var archives = repo.Chain(snapshot.Id).Chain
             .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.Details.ContainsKey("archive")).Select(p => p.Details["archive"]))
             .ToHashSet(StringComparer.Ordinal);

@@ -1,0 +1,204 @@
+# The reliability and security suite (tag Reliability): kills at many points, every file of a
+# snapshot damaged in turn, hostile indexes, concurrent writers. Figures are printed for the README.
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-reliability-$PID"
+    New-Item -ItemType Directory -Force $Root | Out-Null
+    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
+    $NoBackup = @('jcr/swap', 'jta')
+    function Invoke-Backup([string] $Repo, [string] $Type = 'Full') {
+        $s = New-ExoSnapshot -Repository $Repo -Platform $B.Home -Type $Type
+        $null = $s | Backup-ExoDataDir; $null = $s | Backup-ExoConfiguration
+        $s | Complete-ExoSnapshot
+    }
+}
+AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
+
+Describe 'Corruption of every file of a snapshot' -Tag Reliability {
+    BeforeAll {
+        $Repo = "$Root/repo-corrupt"
+        $Full = Invoke-Backup $Repo Full
+        Set-Content "$($B.DataDir)/files/changed.txt" 'changed'
+        $Snap = Invoke-Backup $Repo Incremental
+        $Target = "$Root/restore-target"
+        New-Item -ItemType Directory $Target | Out-Null
+        Set-Content "$Target/keep.txt" 'the data in place'
+    }
+    It 'finds every flipped byte, truncation and deletion, naming the file, and refuses to restore' {
+        $tried = 0; $detected = 0; $refused = 0
+        $files = Get-ChildItem $Full.Path, $Snap.Path -File
+        foreach ($f in $files) {
+            $original = [System.IO.File]::ReadAllBytes($f.FullName)
+            foreach ($damage in 'flip', 'truncate', 'delete') {
+                $tried++
+                switch ($damage) {
+                    'flip' { $b = $original.Clone(); $b[[int]($b.Length / 2)] = $b[[int]($b.Length / 2)] -bxor 0x41; [System.IO.File]::WriteAllBytes($f.FullName, $b) }
+                    'truncate' { [System.IO.File]::WriteAllBytes($f.FullName, $original[0..([Math]::Max(0, [int]($original.Length / 2) - 1))]) }
+                    'delete' { Remove-Item $f.FullName }
+                }
+                try {
+                    $r = Test-ExoSnapshot -Repository $Repo -Id $Snap.Id -Level Archive -ErrorAction SilentlyContinue
+                    $bad = @($r | Where-Object { -not $_.Passed })
+                    if ($bad -and (($bad.File + $bad.Message) -join ' ') -match [regex]::Escape($f.Name) -or ($f.Name -eq 'manifest.json' -and $bad)) { $detected++ }
+                    else { Write-Warning "not detected: $damage of $($f.Directory.Name)/$($f.Name)" }
+                    $err = $null
+                    try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -DataDir $Target -Confirm:$false } catch { $err = $_ }
+                    if ($err -and (Get-Content "$Target/keep.txt") -eq 'the data in place' -and -not (Get-ChildItem $Root | Where-Object Name -like 'restore-target.?*')) { $refused++ }
+                    else { Write-Warning "restore not refused cleanly after $damage of $($f.Name): $err" }
+                }
+                finally { [System.IO.File]::WriteAllBytes($f.FullName, $original) }
+            }
+        }
+        Write-Host "Corruption: $detected of $tried damages detected by Test-ExoSnapshot; $refused of $tried restores refused with the target untouched."
+        $detected | Should -Be $tried
+        $refused | Should -Be $tried
+    }
+    It 'reports a missing parent for every snapshot that depends on it' {
+        $i2 = Invoke-Backup $Repo Incremental
+        Rename-Item $Full.Path "$($Full.Path).away"
+        try {
+            foreach ($id in $Snap.Id, $i2.Id) {
+                (Test-ExoSnapshot -Repository $Repo -Id $id -ErrorAction SilentlyContinue | Where-Object Part -eq 'Chain').Message | Should -Match $Full.Id
+            }
+        } finally { Rename-Item "$($Full.Path).away" $Full.Path }
+    }
+}
+
+Describe 'Kills at many points' -Tag Reliability {
+    BeforeAll {
+        $Repo = "$Root/repo-kill"
+        $Good = Invoke-Backup $Repo Full
+        $Points = if ($env:EXOBACKUP_SOAK) { 60 } else { 30 }
+        # How long an uninterrupted backup takes in a fresh pwsh: the kills are spread over that time.
+        $w = [System.Diagnostics.Stopwatch]::StartNew()
+        $r = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-timing' '$($B.Home)'; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot"
+        $Duration = $w.Elapsed.TotalMilliseconds
+    }
+    It 'leaves no new complete snapshot, a usable repository and a breakable lock after each kill during a backup' {
+        $rng = [System.Random]::new(11)
+        $kills = 0
+        for ($i = 0; $i -lt $Points; $i++) {
+            $delay = [int]($rng.NextDouble() * $Duration)
+            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Repo' '$($B.Home)' -Type Full -Force -WarningAction SilentlyContinue; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot"
+            Start-Sleep -Milliseconds $delay
+            if (-not $p.HasExited) { $p.Kill($true); $kills++ }
+            $p.WaitForExit()
+            $complete = @(Get-ExoSnapshot $Repo)
+            # A kill after Complete-ExoSnapshot is allowed to leave a complete, valid snapshot.
+            foreach ($s in $complete | Where-Object Id -ne $Good.Id) {
+                Test-ExoSnapshot -Repository $Repo -Id $s.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+                Remove-ExoSnapshot -Repository $Repo -Id $s.Id -Confirm:$false | Out-Null
+            }
+            Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        }
+        # The next backup succeeds, breaking the stale lock of the last kill if there is one.
+        $next = New-ExoSnapshot $Repo $B.Home -Type Incremental -Force -WarningAction SilentlyContinue
+        $null = $next | Backup-ExoDataDir
+        ($next | Complete-ExoSnapshot).Status | Should -Be 'Complete'
+        Remove-ExoSnapshot -Repository $Repo -IncompleteOlderThan 0 -Confirm:$false | Out-Null
+        Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty
+        Write-Host "Backup kills: $kills processes killed at $Points points over $([int]$Duration) ms; every earlier snapshot still passed its test."
+    }
+    It 'leaves the target either as it was or fully restored after each kill during a restore' {
+        $rng = [System.Random]::new(12)
+        $target = "$Root/kill-target"
+        $restoredState = $null
+        $w = [System.Diagnostics.Stopwatch]::StartNew()
+        $null = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir -DataDir '$target' -Confirm:`$false"
+        $restoreMs = $w.Elapsed.TotalMilliseconds
+        $restoredState = Get-TreeState $target
+        $outcomes = @{ old = 0; new = 0 }
+        for ($i = 0; $i -lt [Math]::Max(20, $Points / 2); $i++) {
+            Remove-Item -Recurse -Force "$Root/kill-target*" -ErrorAction Ignore
+            New-Item -ItemType Directory $target | Out-Null
+            Set-Content "$target/old.txt" 'old data'
+            $oldState = Get-TreeState $target
+            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir -DataDir '$target' -Confirm:`$false"
+            Start-Sleep -Milliseconds ([int]($rng.NextDouble() * $restoreMs))
+            if (-not $p.HasExited) { $p.Kill($true) }
+            $p.WaitForExit()
+            if (Test-Path $target) {
+                $now = Get-TreeState $target
+                if (-not (Compare-TreeState $oldState $now)) { $outcomes.old++ }
+                elseif (-not (Compare-TreeState $restoredState $now)) {
+                    $outcomes.new++
+                    Get-ChildItem $Root -Filter 'kill-target.pre-restore-*' | Should -Not -BeNullOrEmpty -Because 'the replaced data is kept'
+                }
+                else { throw "After kill $i the target is neither the old data nor the restored data" }
+            }
+            else {
+                # Killed between the two renames: the old data waits, whole, as .pre-restore.
+                $kept = Get-ChildItem $Root -Filter 'kill-target.pre-restore-*' | Select-Object -First 1
+                Compare-TreeState $oldState (Get-TreeState $kept.FullName) | Should -BeNullOrEmpty
+                $outcomes.old++
+            }
+        }
+        Write-Host "Restore kills: the target was the old data $($outcomes.old) times and the restored data $($outcomes.new) times; never half."
+    }
+}
+
+Describe 'Hostile snapshots' -Tag Reliability {
+    BeforeAll {
+        $Repo = "$Root/repo-hostile"
+        $Snap = Invoke-Backup $Repo Full
+        # Rewrites the data-dir index with extra lines, then the manifest and SHA256SUMS, as an attacker would.
+        function Set-HostileIndex([string[]] $Lines) {
+            $indexFile = "$($Snap.Path)/datadir.index.jsonl.zst"
+            $text = (zstd -dc $indexFile | Out-String).TrimEnd() + "`n" + ($Lines -join "`n") + "`n"
+            $tmp = "$Root/index.txt"; [System.IO.File]::WriteAllText($tmp, $text)
+            zstd -q -f $tmp -o $indexFile
+            $hash = (Get-FileHash $indexFile -Algorithm SHA256).Hash.ToLower()
+            $m = Get-Content "$($Snap.Path)/manifest.json" -Raw | ConvertFrom-Json
+            foreach ($f in ($m.parts | Where-Object component -eq 'DataDir').files) { if ($f.path -eq 'datadir.index.jsonl.zst') { $f.sha256 = $hash; $f.size = (Get-Item $indexFile).Length } }
+            $m | ConvertTo-Json -Depth 10 | Set-Content "$($Snap.Path)/manifest.json"
+            Push-Location $Snap.Path
+            try { (Get-ChildItem -File -Recurse | Where-Object Name -ne 'SHA256SUMS' | ForEach-Object { "$((Get-FileHash $_.FullName -Algorithm SHA256).Hash.ToLower())  $([System.IO.Path]::GetRelativePath($Snap.Path, $_.FullName))" }) -join "`n" | Set-Content SHA256SUMS -NoNewline; Add-Content SHA256SUMS '' }
+            finally { Pop-Location }
+        }
+    }
+    It 'refuses <Name> and writes nothing outside the target' -ForEach @(
+        @{ Name = 'an absolute path'; Line = '{"p":"/etc/exobackup-pwned","t":"f","m":420,"s":0,"n":0,"h":"99aa06d3014798d86001c324468d497f","a":"x"}' }
+        @{ Name = 'a path with ..'; Line = '{"p":"../exobackup-pwned","t":"f","m":420,"s":0,"n":0,"h":"99aa06d3014798d86001c324468d497f","a":"x"}' }
+        @{ Name = 'a link out of the target'; Line = '{"p":"files/escape","t":"l","m":511,"n":0,"l":"../../../../etc"}' }
+        @{ Name = 'an absolute link'; Line = '{"p":"files/abs","t":"l","m":511,"n":0,"l":"/etc"}' }
+        @{ Name = 'a file through a link'; Line = "{`"p`":`"files/inner`",`"t`":`"l`",`"m`":511,`"n`":0,`"l`":`"../hsql`"}`n{`"p`":`"files/inner/x`",`"t`":`"f`",`"m`":420,`"s`":0,`"n`":0,`"h`":`"99aa06d3014798d86001c324468d497f`",`"a`":`"x`"}" }
+    ) {
+        Copy-Item "$($Snap.Path)/datadir.index.jsonl.zst" "$Root/index.bak" -Force
+        Copy-Item "$($Snap.Path)/manifest.json" "$Root/manifest.bak" -Force
+        Copy-Item "$($Snap.Path)/SHA256SUMS" "$Root/sums.bak" -Force
+        try {
+            Set-HostileIndex ($Line -split "`n")
+            Test-ExoSnapshot -Repository $Repo -Id $Snap.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty -Because 'the checksums were forged to match'
+            $err = $null
+            try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -DataDir "$Root/hostile-target/data" -Confirm:$false } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeArchiveEntry,*'
+            '/etc/exobackup-pwned' | Should -Not -Exist
+            "$Root/exobackup-pwned" | Should -Not -Exist
+            "$Root/hostile-target" | Should -Not -Exist -Because 'nothing was written'
+        }
+        finally {
+            Copy-Item "$Root/index.bak" "$($Snap.Path)/datadir.index.jsonl.zst" -Force
+            Copy-Item "$Root/manifest.bak" "$($Snap.Path)/manifest.json" -Force
+            Copy-Item "$Root/sums.bak" "$($Snap.Path)/SHA256SUMS" -Force
+        }
+    }
+}
+
+Describe 'Concurrent writers' -Tag Reliability {
+    It 'lets one of two simultaneous New-ExoSnapshot win; the other fails clearly; nothing is corrupted' {
+        $repo = "$Root/repo-concurrent"
+        $null = Invoke-Backup $repo Full
+        $script = "Import-Module '$env:EXOBACKUP_MODULE'; try { `$s = New-ExoSnapshot '$repo' '$($B.Home)' -Type Incremental; Start-Sleep 2; `$null = `$s | Backup-ExoConfiguration; `$null = `$s | Complete-ExoSnapshot; 'WON' } catch { 'LOST ' + `$_.FullyQualifiedErrorId }"
+        $a = Invoke-FreshPwsh -NoWait $script
+        $b = Invoke-FreshPwsh -NoWait $script
+        $outA = $a.StandardOutput.ReadToEnd(); $outB = $b.StandardOutput.ReadToEnd()
+        $a.WaitForExit(); $b.WaitForExit()
+        $results = @($outA.Trim(), $outB.Trim()) | ForEach-Object { ($_ -split "`n")[-1] }
+        ($results | Where-Object { $_ -eq 'WON' }).Count | Should -Be 1
+        ($results | Where-Object { $_ -like 'LOST ExoBackup.RepositoryLocked*' }).Count | Should -Be 1
+        (Get-ExoSnapshot $repo).Count | Should -Be 2
+        Get-ExoSnapshot $repo | ForEach-Object { Test-ExoSnapshot -Repository $repo -Id $_.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty }
+    }
+}
