@@ -276,3 +276,45 @@ Describe 'SQL Server against a real server' {
         $r.Target | Should -Match '_exobackup_copy'
     }
 }
+
+Describe 'Ctrl+C and secrets' -Tag Reliability -Skip:$NoPostgres {
+    BeforeAll {
+        $Pg = Start-TestPostgres -Root "$Root/pg-secrets" -Password 'Secret-Scan-7731'
+        Invoke-TestPostgresSql $Pg 'CREATE DATABASE exo OWNER exo' | Out-Null
+        Invoke-TestPostgresSql $Pg 'SET ROLE exo; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);' -Database exo | Out-Null
+        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-secrets-exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password -FileCount 5 -LargeFileCount 0
+        $env:EXOBACKUP_STANDIN_LOG = "$Root/secrets-standin.log"
+    }
+    AfterAll { Stop-TestPostgres $Pg; $env:EXOBACKUP_STANDIN_MODE = '' }
+    It 'kills the dump tool and leaves no secret file on Ctrl+C' {
+        $env:EXOBACKUP_STANDIN_MODE = 'slow'
+        try {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-secrets' '$($B.Home)'; `$s | Backup-ExoDatabase -ToolPath '$StandIns'")
+            $null = $ps.BeginInvoke()
+            Wait-Until { Test-Path "$env:EXOBACKUP_STANDIN_LOG.pid" } -TimeoutSeconds 30 -Because 'the stand-in pg_dump to start'
+            $toolPid = [int](Get-Content "$env:EXOBACKUP_STANDIN_LOG.pid")
+            (Get-Process -Id $toolPid -ErrorAction Ignore) | Should -Not -BeNullOrEmpty
+            $ps.Stop(); $ps.Dispose()
+            Wait-Until { -not (Test-Path "/proc/$toolPid") -or (Get-Content "/proc/$toolPid/stat" -ErrorAction Ignore) -match '\) Z ' } -TimeoutSeconds 10 -Because 'pg_dump to be killed'
+            Get-ChildItem ([System.IO.Path]::GetTempPath()) -Directory -Filter "exobackup-secret-$PID-*" | Should -BeNullOrEmpty
+        } finally { $env:EXOBACKUP_STANDIN_MODE = '' }
+    }
+    It 'keeps the password out of verbose output, warnings, errors, the manifest and the tools'' command lines and environments' {
+        Remove-Item $env:EXOBACKUP_STANDIN_LOG -ErrorAction Ignore
+        Get-ExoSnapshot "$Root/repo-secrets" -IncludeIncomplete | Remove-ExoSnapshot -Confirm:$false
+        $s = New-ExoSnapshot "$Root/repo-secrets" $B.Home
+        $streams = $s | Backup-ExoDatabase -ToolPath $StandIns -Verbose *>&1 | Out-String
+        $done = $s | Complete-ExoSnapshot -Verbose *>&1 | Out-String
+        $test = Test-ExoSnapshot -Repository "$Root/repo-secrets" -Id (Get-ExoSnapshot "$Root/repo-secrets" -Latest).Id -Level Restore -Verbose *>&1 | Out-String
+        $restore = Restore-ExoSnapshot -Repository "$Root/repo-secrets" -Id (Get-ExoSnapshot "$Root/repo-secrets" -Latest).Id -Component Database -Confirm:$false -Verbose *>&1 | Out-String
+        $bad = [pscredential]::new('exo', (ConvertTo-SecureString 'Secret-Scan-7731-wrong' -AsPlainText -Force))
+        $s2 = New-ExoSnapshot "$Root/repo-secrets" $B.Home
+        $failure = try { $s2 | Backup-ExoDatabase -Credential $bad -Verbose *>&1 | Out-String } catch { "$_ $($_.Exception) $($_.ErrorDetails) $($_.ScriptStackTrace)" }
+        $files = (Get-ChildItem "$Root/repo-secrets" -Recurse -File -Include 'manifest.json', 'SHA256SUMS', '*.json' | Get-Content -Raw) -join ''
+        foreach ($text in $streams, $done, $test, $restore, $failure, $files, (Get-Content $env:EXOBACKUP_STANDIN_LOG -Raw)) {
+            $text | Should -Not -Match 'Secret-Scan-7731'
+        }
+        $s2 | Remove-ExoSnapshot -Confirm:$false
+    }
+}
