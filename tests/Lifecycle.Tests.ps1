@@ -2,13 +2,11 @@
 BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
 BeforeAll {
     Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
     $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
     $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-lifecycle-tests-$PID"
 }
-AfterAll {
-    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
-    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
-}
+AfterAll { Clear-TestRoot $Root }
 
 Describe 'Start-ExoPlatform and Stop-ExoPlatform on a real Tomcat' -Skip:$NoTomcat {
     BeforeAll {

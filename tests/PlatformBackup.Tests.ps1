@@ -11,10 +11,7 @@ BeforeAll {
     $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-platform-backup-tests-$PID"
     New-Item -ItemType Directory -Force $Root | Out-Null
 }
-AfterAll {
-    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
-    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
-}
+AfterAll { Clear-TestRoot $Root }
 
 Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
     BeforeAll {

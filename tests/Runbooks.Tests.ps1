@@ -7,10 +7,7 @@ BeforeAll {
     $Examples = Join-Path $env:EXOBACKUP_TESTS '../examples'
     $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-runbook-tests-$PID"
 }
-AfterAll {
-    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
-    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
-}
+AfterAll { Clear-TestRoot $Root }
 
 Describe 'Runbooks' -Skip:$NoTomcat {
     BeforeAll {

@@ -15,10 +15,7 @@ BeforeAll {
         $s | Complete-ExoSnapshot
     }
 }
-AfterAll {
-    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } | ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
-    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
-}
+AfterAll { Clear-TestRoot $Root }
 
 Describe 'A composed runbook' {
     BeforeAll {

@@ -50,4 +50,12 @@ function Wait-Until {
     }
 }
 
-Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Wait-Until
+function Clear-TestRoot {
+    <# Stops every sample bundle a test file left running under its root, then removes the root. #>
+    param([Parameter(Mandatory)] [string] $Root)
+    Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } |
+        ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
+    Remove-Item -Recurse -Force $Root -ErrorAction Ignore
+}
+
+Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Wait-Until, Clear-TestRoot
