@@ -16,7 +16,7 @@ Describe 'One million files' -Tag Soak {
         $w = [System.Diagnostics.Stopwatch]::StartNew()
         bash -c "tar -cf - -C '$($b.DataDir)' . | zstd -q -T0 -3 -o '$Root/baseline.tar.zst'"
         $tarSeconds = $w.Elapsed.TotalSeconds
-        $measure = "`$w = [System.Diagnostics.Stopwatch]::StartNew(); {0}; `$hwm = (Get-Content /proc/self/status | Where-Object { `$_ -like 'VmHWM:*' }) -replace '\D', ''; 'RESULT ' + `$w.Elapsed.TotalSeconds + ' ' + `$hwm"
+        $measure = "`$w = [System.Diagnostics.Stopwatch]::StartNew(); {0}; `$hwm = (Get-Content /proc/self/status | Where-Object {{ `$_ -like 'VmHWM:*' }}) -replace '\D', ''; 'RESULT ' + `$w.Elapsed.TotalSeconds + ' ' + `$hwm"
         $backup = Invoke-FreshPwsh ("Import-Module '$env:EXOBACKUP_MODULE'; `$ProgressPreference = 'SilentlyContinue'; " + ($measure -f "`$s = New-ExoSnapshot '$Root/repo' '$($b.Home)'; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot"))
         $backup.ExitCode | Should -Be 0 -Because $backup.Output
         $bParts = (($backup.Output -split "`n") | Where-Object { $_ -like 'RESULT *' }).Trim().Split(' ')
