@@ -184,6 +184,9 @@ public static class TreeBackup
     static void Read(IReadOnlyList<TreeRoot> roots, FileIndex? parent, TreeBackupOptions o, PartRecord part, string snapshotId, BlockingCollection<Work> queue, CancellationToken ct)
     {
         void Unreadable(string path, Exception e) { lock (part) part.Skipped.Add($"{path}: unreadable ({e.Message})"); }
+        // One byte to see whether a file grew while it was read. Not stackalloc: in this loop that
+        // would take stack for every file until the method returns (a stack overflow at a million files).
+        var probe = new byte[1];
         foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
         {
             ct.ThrowIfCancellationRequested();
@@ -245,7 +248,7 @@ public static class TreeBackup
                     left -= n;
                     queue.Add(new Work(WorkKind.Chunk, item, null, buffer, n), ct);
                 }
-                if (!changed && st.Size > 0 && source.Read(stackalloc byte[1]) > 0) changed = true; // it grew
+                if (!changed && st.Size > 0 && source.Read(probe, 0, 1) > 0) changed = true; // it grew
                 e.Hash = ContentHash.Hex(sha);
             }
             e.Archive = snapshotId;
