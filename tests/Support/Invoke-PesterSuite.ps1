@@ -30,7 +30,7 @@ if (-not $Soak) { $config.Filter.ExcludeTag = @('Soak') }
 $result = Invoke-Pester -Configuration $config
 
 $skipped = @($result.Skipped | ForEach-Object {
-    $why = if ($_.ErrorRecord -and $_.ErrorRecord.Count) { $_.ErrorRecord[0].Exception.Message } else { 'marked -Skip' }
+    $why = if ($_.ErrorRecord -and $_.ErrorRecord.Count) { $_.ErrorRecord[0].Exception.Message } else { 'its block is skipped (-Skip): a part it needs (Tomcat 10, PostgreSQL, MariaDB, javac) is not installed here; build.ps1 Test installs them as root' }
     "Pester: $($_.ExpandedPath): $why"
 })
 # A container (file) that failed in BeforeAll counts its tests as failed, not as silently absent.
