@@ -61,6 +61,19 @@ public class RepositoryTests : IDisposable
     }
 
     [Fact]
+    public void A_lock_cut_short_by_a_kill_is_stale_and_breakable()
+    {
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), "{\"host\": \"exo");   // half-written
+        File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName + ".4194000.abc.tmp"), "{");  // a killed writer's temp
+        Assert.Equal("ExoBackup.RepositoryLockStale", Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance)).ErrorId);
+        var s = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
+        Assert.Equal(s.Id, RepositoryLock.Read(repo.Root)!.Snapshot);
+        Assert.Empty(Directory.GetFiles(repo.Root, "*.tmp"));
+    }
+
+    [Fact]
     public void An_online_part_needs_allow_online_and_marks_the_snapshot()
     {
         var p = Platform();

@@ -31,39 +31,59 @@ public static class RepositoryLock
         Snapshot = snapshot,
     };
 
+    const string Unreadable = "(unreadable lock file)";
+
     public static LockOwner? Read(string repo)
     {
         var file = Path.Combine(repo, FileName);
-        try { return JsonSerializer.Deserialize<LockOwner>(File.ReadAllText(file), SnapshotManifest.Json); }
+        try { return JsonSerializer.Deserialize<LockOwner>(File.ReadAllText(file), SnapshotManifest.Json) ?? new LockOwner { Host = "?", Snapshot = Unreadable }; }
         catch (FileNotFoundException) { return null; }
-        catch (JsonException) { return new LockOwner { Host = "?", Snapshot = "(unreadable lock file)" }; }
+        catch (JsonException) { return new LockOwner { Host = "?", Snapshot = Unreadable }; }
     }
 
     public static bool IsMine(LockOwner o) => o.Host == Environment.MachineName && o.Pid == Environment.ProcessId;
 
     public static bool IsStale(LockOwner o)
     {
+        // Locks appear whole (TryAcquire), so an unreadable one names no living owner: it can be broken.
+        if (o.Snapshot == Unreadable) return true;
         if (o.Host != Environment.MachineName) return false; // cannot tell for another host
         if (!PlatformProcess.IsAlive(o.Pid)) return true;
         var start = StartTicks(o.Pid);
         return start is not null && o.ProcessStartTicks != 0 && start != o.ProcessStartTicks;
     }
 
+    /// <summary>
+    /// Writes the whole lock into a file of its own, then moves it into place without overwriting
+    /// (link + unlink on Unix): a process killed at any moment leaves either no lock or a complete one.
+    /// </summary>
     public static bool TryAcquire(string repo, LockOwner owner)
     {
         var file = Path.Combine(repo, FileName);
+        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // What a writer killed between the two steps left behind.
+        foreach (var left in Directory.EnumerateFiles(repo, FileName + ".*.tmp"))
+            if (int.TryParse(Path.GetFileName(left).Split('.')[2], out var pid) && !PlatformProcess.IsAlive(pid))
+                try { File.Delete(left); } catch (IOException) { }
         try
         {
-            using var fs = new FileStream(file, new FileStreamOptions
+            using (var fs = new FileStream(temp, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew, Access = FileAccess.Write,
                 UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
-            fs.Flush(true);
+            }))
+            {
+                JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
+                fs.Flush(true);
+            }
+            File.Move(temp, file, overwrite: false);
             return true;
         }
         catch (IOException) when (File.Exists(file)) { return false; }
+        finally
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+        }
     }
 
     public static void Release(string repo, string snapshot)
