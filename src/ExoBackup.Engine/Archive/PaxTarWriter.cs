@@ -18,8 +18,6 @@ public sealed class PaxTarWriter(Stream output)
     readonly byte[] _header = new byte[Block];
     long _paxCount;
 
-    public long BytesWritten { get; private set; }
-
     public void WriteDirectory(string path, FileStat st) =>
         WriteHeader(path.EndsWith('/') ? path : path + "/", (byte)'5', st, 0, "");
 
@@ -30,24 +28,18 @@ public sealed class PaxTarWriter(Stream output)
 
     public void EndFile(long size)
     {
-        BytesWritten += size;
         Pad(size);
     }
 
     public void Finish()
     {
         output.Write(Zeros, 0, Zeros.Length);
-        BytesWritten += Zeros.Length;
     }
 
     void Pad(long size)
     {
         var rest = (int)(size % Block);
-        if (rest != 0)
-        {
-            output.Write(Zeros, 0, Block - rest);
-            BytesWritten += Block - rest;
-        }
+        if (rest != 0) output.Write(Zeros, 0, Block - rest);
     }
 
     void WriteHeader(string path, byte typeFlag, FileStat st, long size, string linkName)
@@ -85,7 +77,6 @@ public sealed class PaxTarWriter(Stream output)
         "00"u8.CopyTo(h.Slice(263, 2));
         Checksum(h);
         output.Write(_header, 0, Block);
-        BytesWritten += Block;
     }
 
     void WritePaxHeader(List<(string Key, string Value)> records)
@@ -114,7 +105,6 @@ public sealed class PaxTarWriter(Stream output)
         Checksum(h);
         output.Write(_header, 0, Block);
         output.Write(data, 0, data.Length);
-        BytesWritten += Block + data.Length;
         Pad(data.Length);
     }
 

@@ -4,7 +4,7 @@ using ExoBackup.Engine.Repository;
 
 namespace ExoBackup.Engine.Archive;
 
-public sealed class DataDirOptions
+public sealed record DataDirOptions
 {
     public bool IncludeSwap { get; init; }
     public bool IncludeTransactionStore { get; init; }
@@ -73,12 +73,7 @@ public static class PlatformParts
                 $"The data dir '{p.Data.DataDir}' of {p.Home} does not exist.", p.Data.DataDir,
                 "Check EXO_DATA_DIR in bin/setenv-customize.sh (Get-ExoPlatform shows where it was read from).");
         var parent = ParentIndex(repo, snapshot, DataDir, DataDirFile, log);
-        var tree = new TreeBackupOptions
-        {
-            Compression = o.Tree.Compression, Level = o.Tree.Level, CompareContent = o.Tree.CompareContent, SkipUnreadable = o.Tree.SkipUnreadable,
-            Excluded = DataDirExcluder(p, o), ProgressId = o.Tree.ProgressId, ParentProgressId = o.Tree.ParentProgressId,
-        };
-        var part = TreeBackup.Run(DataDir, DataDirFile, snapshot, DataDirRoots(p), parent, tree, log, ct);
+        var part = TreeBackup.Run(DataDir, DataDirFile, snapshot, DataDirRoots(p), parent, o.Tree with { Excluded = DataDirExcluder(p, o) }, log, ct);
         part.Details["excluded"] = string.Join(", ", new[] { o.IncludeSwap ? null : "jcr/swap", o.IncludeTransactionStore ? null : "jta" }.Concat(o.Exclude).Where(x => x is not null));
         if (parent is not null) part.Details["parent"] = parent.Header.Snapshot;
         return part;

@@ -9,7 +9,7 @@ namespace ExoBackup.Engine.Archive;
 /// <summary>A folder or file to back up, and the path it takes in the archive ("" for the data dir itself).</summary>
 public sealed record TreeRoot(string Prefix, string Source);
 
-public sealed class TreeBackupOptions
+public sealed record TreeBackupOptions
 {
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     public int Level { get; init; } = 3;

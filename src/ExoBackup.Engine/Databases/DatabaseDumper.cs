@@ -1,3 +1,5 @@
+using System.Text.Json;
+using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 
@@ -84,6 +86,8 @@ public interface IDatabaseDumper
     string VerifyArchive(SnapshotEntry snapshot, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct);
     /// <summary>Restores into <paramref name="target"/>, keeping a database it replaces unless told not to.</summary>
     DatabaseRestored Restore(DatabaseTarget target, SnapshotEntry snapshot, PartRecord part, DatabaseRestoreOptions options, IOperationLog log, CancellationToken ct);
+    /// <summary>Every table and its exact row count, on a connection of its own.</summary>
+    IReadOnlyList<TableCount> CountRows(DatabaseTarget target, CancellationToken ct);
     /// <summary>Drops a database (the scratch database of Test-ExoSnapshot -Level Restore).</summary>
     void Drop(DatabaseTarget target, CancellationToken ct);
 }
@@ -108,6 +112,40 @@ public static class DatabaseDumpers
         var raw = clash ? $"{t.Database}-{t.Host}-{t.Port}" : t.Database;
         return new string(raw.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
     }
+
+    /// <summary>What every database part records: where it came from, versions, positions, row counts (never the password).</summary>
+    internal static void Record(PartRecord part, DatabaseTarget t, DatabaseProbe probe)
+    {
+        part.Details["engine"] = t.Engine.ToString();
+        part.Details["host"] = t.Host;
+        part.Details["port"] = t.Port.ToString();
+        part.Details["database"] = t.Database;
+        part.Details["user"] = t.User;
+        part.Details["datasources"] = string.Join(",", t.Datasources);
+        part.Details["serverVersion"] = probe.ServerVersion;
+        part.Details["otherSessions"] = probe.OtherSessions.ToString();
+        foreach (var (k, v) in probe.Position) part.Details[k] = v;
+        part.Details["rowCounts"] = JsonSerializer.Serialize(probe.Tables.ToDictionary(x => x.Table, x => x.Rows));
+        part.ItemCount = probe.Tables.Count;
+        part.SourceBytes = 0;
+        part.StoredBytes = part.Files.Sum(f => f.Size);
+    }
+
+    /// <summary>Reports the dump's growing size while the tool runs.</summary>
+    internal static IDisposable Watch(string output, string activity, IOperationLog log)
+    {
+        var id = 40 + Math.Abs(output.GetHashCode() % 1000);
+        var started = DateTime.UtcNow;
+        var timer = new Timer(_ =>
+        {
+            long size = File.Exists(output) ? new FileInfo(output).Length
+                : Directory.Exists(output) ? Directory.EnumerateFiles(output).Sum(f => new FileInfo(f).Length) : 0;
+            log.Progress(new ProgressUpdate(id, activity, $"{Units.Bytes(size)} written, {(DateTime.UtcNow - started).TotalSeconds:0} s"));
+        }, null, 500, 500);
+        return new Stopper(() => { timer.Dispose(); log.Progress(new ProgressUpdate(id, activity, "done", Completed: true)); });
+    }
+
+    sealed class Stopper(Action stop) : IDisposable { public void Dispose() => stop(); }
 
     /// <summary>Sizes and SHA-256 of the files a dump wrote, for the manifest.</summary>
     public static List<PartFile> Files(SnapshotEntry s, IEnumerable<string> paths) =>

@@ -83,6 +83,10 @@ public static class DatabaseParts
             user ?? ds?.User ?? part.Details["user"], password ?? ds?.Password ?? "", names);
     }
 
+    /// <summary>A database part that holds a dump (in the snapshot, or a .bak on the SQL Server); HSQLDB's does not.</summary>
+    public static bool IsRestorable(PartRecord p) =>
+        p.Component == Component && (p.Details.ContainsKey("dump") || p.Details.ContainsKey("serverFile"));
+
     public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) =>
         JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
 }
@@ -106,7 +110,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
         }));
 
     static List<PartRecord> Parts(SnapshotEntry s) =>
-        s.Manifest.Parts.Where(p => p.Component == DatabaseParts.Component && p.Details.ContainsKey("dump") || p.Component == DatabaseParts.Component && p.Details.ContainsKey("serverFile")).ToList();
+        s.Manifest.Parts.Where(DatabaseParts.IsRestorable).ToList();
 
     public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
     {

@@ -75,7 +75,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             if (r.Read()) { position["charset"] = r.GetString(0); position["collation"] = r.GetString(1); }
         }
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => (IReadOnlyList<TableCount>)Count(t, ct), ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
     }
 
     static List<TableCount> CountRows(MySqlConnection c, string db, CancellationToken ct)
@@ -116,7 +116,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         var tail = new byte[256];
         var tailLength = 0;
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (PostgreSqlDumper.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
+        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
         {
             // --defaults-extra-file must come first, or the tools ignore it.
             var args = new List<string>
@@ -156,7 +156,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         part.Details["format"] = "sql+zstd";
         part.Details["dump"] = rel;
         part.Files = DatabaseDumpers.Files(s, [rel]);
-        PostgreSqlDumper.Describe(part, t, probe);
+        DatabaseDumpers.Record(part, t, probe);
         return part;
     }
 
@@ -214,7 +214,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             Exec($"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}");
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (PostgreSqlDumper.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
+        using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
         {
             var code = client.Run(["--defaults-extra-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", t.Database], Environment, stdin =>
             {
@@ -226,8 +226,7 @@ public sealed class MySqlDumper : IDatabaseDumper
                     $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {stderr}{(kept is null ? "" : $" The replaced database is kept in {kept}.")}",
                     t.Describe(), "Read the message; restore the kept dump by hand if needed.");
         }
-        using var c = Connect(t, t.Database);
-        var counts = CountRows(c, t.Database, ct);
+        var counts = CountRows(t, ct);
         return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
     }
 
@@ -238,7 +237,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         cmd.ExecuteNonQuery();
     }
 
-    public static IReadOnlyList<TableCount> Count(DatabaseTarget t, CancellationToken ct)
+    public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, t.Database);
         try { return CountRows(c, t.Database, ct); }

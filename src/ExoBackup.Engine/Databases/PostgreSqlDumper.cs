@@ -59,7 +59,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         var position = new Dictionary<string, string>();
         try { position["walLsn"] = Scalar("SELECT pg_current_wal_lsn()::text"); }
         catch (PostgresException) { position["walLsn"] = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => (IReadOnlyList<TableCount>)Count(t, ct), ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
     }
 
     static List<TableCount> CountRows(NpgsqlConnection c, CancellationToken ct)
@@ -123,7 +123,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         args.AddRange(directory ? ["--format=directory", "--jobs", o.Jobs.ToString()] : ["--format=custom"]);
         args.AddRange(["--file", output, "--dbname", t.Database]);
         using (var pass = new SecretFile("pgpass", PgPassLine(t, t.Database)))
-        using (Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
+        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
         {
             var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr);
@@ -141,42 +141,9 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
                 $"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "Run pg_dump by hand to see why.");
         part.Files = DatabaseDumpers.Files(s, files);
-        Describe(part, t, probe);
+        DatabaseDumpers.Record(part, t, probe);
         return part;
     }
-
-    internal static void Describe(PartRecord part, DatabaseTarget t, DatabaseProbe probe)
-    {
-        part.Details["engine"] = t.Engine.ToString();
-        part.Details["host"] = t.Host;
-        part.Details["port"] = t.Port.ToString();
-        part.Details["database"] = t.Database;
-        part.Details["user"] = t.User;
-        part.Details["datasources"] = string.Join(",", t.Datasources);
-        part.Details["serverVersion"] = probe.ServerVersion;
-        part.Details["otherSessions"] = probe.OtherSessions.ToString();
-        foreach (var (k, v) in probe.Position) part.Details[k] = v;
-        part.Details["rowCounts"] = JsonSerializer.Serialize(probe.Tables.ToDictionary(x => x.Table, x => x.Rows));
-        part.ItemCount = probe.Tables.Count;
-        part.SourceBytes = 0;
-        part.StoredBytes = part.Files.Sum(f => f.Size);
-    }
-
-    /// <summary>Reports the dump's growing size while the tool runs.</summary>
-    internal static IDisposable Watch(string output, string activity, IOperationLog log)
-    {
-        var id = 40 + Math.Abs(output.GetHashCode() % 1000);
-        var started = DateTime.UtcNow;
-        var timer = new Timer(_ =>
-        {
-            long size = File.Exists(output) ? new FileInfo(output).Length
-                : Directory.Exists(output) ? Directory.EnumerateFiles(output).Sum(f => new FileInfo(f).Length) : 0;
-            log.Progress(new ProgressUpdate(id, activity, $"{Archive.Units.Bytes(size)} written, {(DateTime.UtcNow - started).TotalSeconds:0} s"));
-        }, null, 500, 500);
-        return new Stopper(() => { timer.Dispose(); log.Progress(new ProgressUpdate(id, activity, "done", Completed: true)); });
-    }
-
-    sealed class Stopper(Action stop) : IDisposable { public void Dispose() => stop(); }
 
     /// <summary>
     /// "schema.table" of every TABLE DATA entry of the dump's table of contents (pg_restore --list),
@@ -249,7 +216,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         try
         {
             using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));
-            using (Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with pg_restore", log))
+            using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with pg_restore", log))
             {
                 var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
                 if (code != 0) throw tool.Failed(code, stderr);
@@ -264,8 +231,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
                 using (var back = new NpgsqlCommand($"ALTER DATABASE {Quote(kept)} RENAME TO {Quote(t.Database)}", admin)) back.ExecuteNonQuery();
             throw;
         }
-        using var c = Connect(t);
-        var counts = CountRows(c, ct);
+        var counts = CountRows(t, ct);
         return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
     }
 
@@ -283,7 +249,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         cmd.ExecuteNonQuery();
     }
 
-    public static IReadOnlyList<TableCount> Count(DatabaseTarget t, CancellationToken ct)
+    public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
         try { return CountRows(c, ct); }

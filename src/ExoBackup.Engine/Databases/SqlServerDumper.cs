@@ -134,7 +134,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
         {
             part.Warnings.Add($"The backup file {file} is on the SQL Server machine and was not copied into the snapshot; keep it with the snapshot.");
         }
-        PostgreSqlDumper.Describe(part, t, probe);
+        DatabaseDumpers.Record(part, t, probe);
         return part;
     }
 
@@ -176,6 +176,8 @@ public sealed class SqlServerDumper : IDatabaseDumper
         var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }
+
+    public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct) => Probe(t, ct).Tables;
 
     public void Drop(DatabaseTarget t, CancellationToken ct)
     {

@@ -64,7 +64,6 @@ public sealed class PlatformInfo
     public IReadOnlyList<string> Notes { get; init; } = [];
     public bool IsRunning { get; set; }
     public int? Pid { get; set; }
-    public bool IsWindowsBundle => OperatingSystem.IsWindows();
     public string StartScript => Path.Combine(Home, OperatingSystem.IsWindows() ? "start_eXo.bat" : "start_eXo.sh");
     public string LogDir => Path.Combine(Home, "logs");
 }

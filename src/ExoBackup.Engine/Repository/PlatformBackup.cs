@@ -93,11 +93,8 @@ public static class PlatformBackup
         bool Running() => PlatformProcess.FindPid(p) is not null;
         var work = new List<(string Name, Action Run)>();
         if (r.Components.Contains(PlatformParts.DataDir))
-            work.Add(("data dir", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupDataDir(repo, open, p, new DataDirOptions
-            {
-                IncludeSwap = r.DataDir.IncludeSwap, IncludeTransactionStore = r.DataDir.IncludeTransactionStore, Exclude = r.DataDir.Exclude,
-                Tree = new TreeBackupOptions { Compression = r.Compression, Level = r.DataDir.Tree.Level, CompareContent = r.DataDir.Tree.CompareContent, SkipUnreadable = r.DataDir.Tree.SkipUnreadable, ProgressId = 11, ParentProgressId = 1 },
-            }, log, token), log)));
+            work.Add(("data dir", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupDataDir(repo, open, p,
+                r.DataDir with { Tree = r.DataDir.Tree with { Compression = r.Compression, ProgressId = 11, ParentProgressId = 1 } }, log, token), log)));
         if (r.Components.Contains(PlatformParts.Configuration))
             work.Add(("configuration", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupConfiguration(open, p,
                 new TreeBackupOptions { Compression = r.Compression, ProgressId = 12, ParentProgressId = 1 }, log, token), log)));

@@ -113,7 +113,7 @@ public static class SnapshotRestore
     /// <summary>The components to restore: those asked for (all the snapshot holds when none), each of which it must hold.</summary>
     public static List<IComponentRestorer> Select(SnapshotEntry snapshot, IReadOnlyList<string> components)
     {
-        var held = snapshot.Manifest.Parts.Where(p => p.Component != Databases.DatabaseParts.Component || p.Details.ContainsKey("dump") || p.Details.ContainsKey("serverFile"))
+        var held = snapshot.Manifest.Parts.Where(p => p.Component != Databases.DatabaseParts.Component || Databases.DatabaseParts.IsRestorable(p))
             .Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
         var wanted = components.Count == 0 ? held : components.ToList();
         foreach (var c in wanted.Where(c => !held.Contains(c)))
@@ -150,9 +150,6 @@ public static class SnapshotRestore
                 $"eXo at {p.Home} is running (PID {p.Pid}); a restore under a running eXo would corrupt it.", p.Home,
                 "Stop it first: Stop-ExoPlatform " + p.Home);
     }
-
-    public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct) =>
-        RequireVerified(repo, snapshot, Restorers.Values.OfType<TreeComponentRestorer>().ToList(), log, ct);
 
     public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IReadOnlyList<IComponentRestorer> restoring, IOperationLog log, CancellationToken ct)
     {
