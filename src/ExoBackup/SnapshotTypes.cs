@@ -31,6 +31,8 @@ public sealed class Snapshot
     /// <summary>From the stop of eXo to its restart, when Backup-ExoPlatform -StopPlatform took it.</summary>
     public TimeSpan? Downtime { get; init; }
     public string? Problem { get; init; }
+    /// <summary>Items the parts left out (unreadable with -SkipUnreadable, devices, sockets): a restore lacks them.</summary>
+    public int SkippedItems { get; init; }
 
     public override string ToString() => Id;
 
@@ -52,6 +54,7 @@ public sealed class Snapshot
         SizeBytes = e.Manifest.Parts.Sum(p => p.StoredBytes),
         Downtime = e.Manifest.Downtime,
         Problem = e.Problem,
+        SkippedItems = e.Manifest.Parts.Sum(p => p.Skipped.Count),
     };
 }
 

@@ -148,6 +148,9 @@ public class RepositoryTests : IDisposable
     [InlineData("files/evil", 'l', "/etc")]
     [InlineData("files/evil", 'l', "../../etc")]
     [InlineData("evil", 'l', "..")]
+    [InlineData("files/sda", 'b', null)]
+    [InlineData("files/tty", 'c', null)]
+    [InlineData("files/fifo", 'o', null)]
     public void Hostile_index_entries_are_refused(string path, char kind, string? link)
     {
         var entries = new List<IndexEntry> { new() { Path = "files", Kind = 'd' }, new() { Path = path, Kind = kind, Link = link, Hash = "00", Archive = "x" } };
@@ -172,6 +175,44 @@ public class RepositoryTests : IDisposable
             new() { Path = "files/link/payload", Kind = 'f', Hash = "00", Archive = "x" },
         };
         Assert.Equal("ExoBackup.UnsafeArchiveEntry", Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(bad, [""])).ErrorId);
+    }
+}
+
+public class CaseClashTests
+{
+    [Fact]
+    public void Names_that_differ_only_by_case_are_refused_for_a_case_insensitive_target_naming_both()
+    {
+        var entries = new List<IndexEntry>
+        {
+            new() { Path = "files", Kind = 'd' },
+            new() { Path = "files/Report.txt", Kind = 'f' },
+            new() { Path = "files/report.TXT", Kind = 'f' },
+        };
+        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.RefuseCaseClashes(entries));
+        Assert.Equal("ExoBackup.UnsafeArchiveEntry", e.ErrorId);
+        Assert.Contains("files/Report.txt", e.Message);
+        Assert.Contains("files/report.TXT", e.Message);
+        // A link and a folder whose names clash: through the link, files would land elsewhere.
+        var viaLink = new List<IndexEntry> { new() { Path = "A", Kind = 'l', Link = "b" }, new() { Path = "a", Kind = 'd' }, new() { Path = "a/x", Kind = 'f' } };
+        Assert.Throws<ExoBackupException>(() => TreeRestore.RefuseCaseClashes(viaLink));
+        TreeRestore.RefuseCaseClashes([new() { Path = "a", Kind = 'f' }, new() { Path = "b", Kind = 'f' }]);
+    }
+
+    [Fact]
+    public void The_probe_sees_this_file_system_as_it_is_and_leaves_nothing_behind()
+    {
+        var dir = Directory.CreateTempSubdirectory("exo-case-").FullName;
+        try
+        {
+            // What the file system itself says: a file, then its upper-case name looked up.
+            File.WriteAllText(Path.Combine(dir, "probe"), "");
+            var expected = File.Exists(Path.Combine(dir, "PROBE"));
+            File.Delete(Path.Combine(dir, "probe"));
+            Assert.Equal(expected, TreeRestore.IsCaseInsensitive(dir));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
 

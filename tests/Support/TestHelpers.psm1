@@ -27,10 +27,14 @@ function Compare-TreeState {
 }
 
 function Invoke-FreshPwsh {
-    <# Runs a script in a new pwsh (the same one that runs the tests) and returns its exit code and output. #>
-    param([Parameter(Mandatory)] [string] $Script, [switch] $NoWait)
+    <#
+    Runs a script in a new pwsh (the same one that runs the tests) and returns its exit code and output.
+    -Prefix runs it through another command first (setpriv, to take root's read-everything right away).
+    #>
+    param([Parameter(Mandatory)] [string] $Script, [switch] $NoWait, [string[]] $Prefix = @())
     $exe = [System.Environment]::ProcessPath
     $args = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }) + @('-NoProfile', '-NonInteractive', '-Command', $Script)
+    if ($Prefix) { $args = @($Prefix | Select-Object -Skip 1) + @($exe) + $args; $exe = $Prefix[0] }
     if ($NoWait) {
         $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
         $args | ForEach-Object { $psi.ArgumentList.Add($_) }

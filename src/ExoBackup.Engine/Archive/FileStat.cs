@@ -28,7 +28,22 @@ public static unsafe partial class FileStatReader
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial int GetEuid();
 
+    [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
+
     public static bool IsRoot => UseLibc && GetEuid() == 0;
+
+    /// <summary>
+    /// Whether this process may read the file. Asks the kernel (access(2)) only when the mode does not
+    /// already let everyone read, so the common 0644 file costs no system call; root without
+    /// CAP_DAC_OVERRIDE, ACLs and owners are the kernel's business.
+    /// </summary>
+    public static bool CanRead(string path, in FileStat st)
+    {
+        if (!UseLibc || (st.Mode & 0x124) == 0x124) return true; // r--r--r--
+        const int R_OK = 4;
+        return Access(path, R_OK) == 0 || Marshal.GetLastPInvokeError() != 13; // only EACCES means "cannot read"
+    }
 
     public static FileStat Get(string path)
     {

@@ -33,8 +33,8 @@ public static class TreeBackup
         FileIndex? parent, TreeBackupOptions o, IOperationLog log, CancellationToken ct)
     {
         var activity = $"Backing up {component} into {snapshot.Id}";
-        var unreadable = new List<string>();
-        void Unreadable(string path, Exception e) => unreadable.Add($"{path}: {e.Message}");
+        var unreadable = new List<(string Path, string Why)>();
+        void Unreadable(string path, Exception e) => unreadable.Add((path, e.Message));
 
         var phase = Stopwatch.StartNew();
         // A full part walks the tree once first: how much will be written, for progress with a time
@@ -46,12 +46,11 @@ public static class TreeBackup
             {
                 if (item.Stat.Type != EntryType.File) continue;
                 bytesToWrite += item.Stat.Size;
+                if (!FileStatReader.CanRead(item.FullPath, item.Stat)) unreadable.Add((item.FullPath, "permission denied"));
             }
         if (unreadable.Count > 0 && !o.SkipUnreadable)
-            throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
-                $"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5))}{(unreadable.Count > 5 ? "; …" : "")}",
-                unreadable[0], "Give this account read access (eXo's files are usually owned by the exo user), or use -SkipUnreadable to record them and go on.");
-        unreadable.Clear();
+            throw SourceUnreadable($"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5).Select(u => $"{u.Path} ({u.Why})"))}{(unreadable.Count > 5 ? "; …" : "")}",
+                unreadable[0].Path, null);
 
         var scanTime = phase.Elapsed;
         var ext = Compression.Extension(o.Compression);
@@ -175,6 +174,10 @@ public static class TreeBackup
     }
 
 
+    static ExoBackupException SourceUnreadable(string message, string path, Exception? inner) =>
+        new("ExoBackup.SourceUnreadable", ErrorKind.ReadError, message, path,
+            "Give this account read access (eXo's files are usually owned by the exo user), or use -SkipUnreadable to record them in the part and go on.", inner);
+
     enum WorkKind { Entry, FileStart, Chunk, FileEnd }
 
     /// <summary>One step for the tar writer: an entry that carries no data, a file's start, a chunk of it, its end.</summary>
@@ -183,7 +186,13 @@ public static class TreeBackup
     /// <summary>The reader stage: decides what changed, reads and hashes what must be archived.</summary>
     static void Read(IReadOnlyList<TreeRoot> roots, FileIndex? parent, TreeBackupOptions o, PartRecord part, string snapshotId, BlockingCollection<Work> queue, CancellationToken ct)
     {
-        void Unreadable(string path, Exception e) { lock (part) part.Skipped.Add($"{path}: unreadable ({e.Message})"); }
+        // A full part found these in its first walk; an incremental one finds them here.
+        void Unreadable(string path, Exception e)
+        {
+            if (!o.SkipUnreadable)
+                throw SourceUnreadable($"'{path}' cannot be read: {e.Message}", path, e);
+            lock (part) part.Skipped.Add($"{path}: unreadable ({e.Message})");
+        }
         // One byte to see whether a file grew while it was read. Not stackalloc: in this loop that
         // would take stack for every file until the method returns (a stack overflow at a million files).
         var probe = new byte[1];
@@ -220,9 +229,7 @@ public static class TreeBackup
             catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
             {
                 if (!o.SkipUnreadable)
-                    throw new ExoBackupException("ExoBackup.SourceUnreadable", ErrorKind.ReadError,
-                        $"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath,
-                        "Give this account read access, or use -SkipUnreadable to record it and go on.", ex);
+                    throw SourceUnreadable($"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath, ex);
                 lock (part) part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
                 continue;
             }

@@ -35,6 +35,8 @@ public static class PartRunner
         part.PlatformRunningAtEnd = platformRunning();
         if (part.ChangedWhileRead.Count > 0)
             log.Warning($"{part.ChangedWhileRead.Count} file(s) changed while they were read, e.g. {part.ChangedWhileRead[0]}: something still writes to the data dir.");
+        if (part.Skipped.Count > 0)
+            log.Warning($"{part.Key}: {part.Skipped.Count} item(s) are not in the snapshot, e.g. {part.Skipped[0]}. The part's Skipped lists them all.");
         repo.RecordPart(snapshot, part);
         return part;
     }

@@ -293,6 +293,8 @@ public sealed partial class SnapshotRepository
         SyncDirectory(Root);
         RepositoryLock.Release(Root, id);
         log.Verbose($"Completed snapshot {id} ({m.Consistency}).");
+        if (m.Parts.Sum(p => p.Skipped.Count) is var skipped and > 0)
+            log.Warning($"Snapshot {id} lacks {skipped} item(s) its parts skipped (unreadable, or neither file, folder nor link): see SkippedItems and each part's Skipped.");
         return ReadComplete(id, final);
     }
 

@@ -66,6 +66,8 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
     public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
     {
         if (component == PlatformParts.Configuration) WarnOnCodecChange(snapshot, r.Platform, log);
+        if (snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == component) is { Skipped.Count: > 0 } part)
+            log.Warning($"The {component} of {snapshot.Id} lacks {part.Skipped.Count} item(s) skipped when it was taken, e.g. {part.Skipped[0]}: the restored tree will not have them.");
         var watch = Stopwatch.StartNew();
         var staged = TreeRestore.Stage(repo, snapshot, component, new TreeRestoreOptions
         {

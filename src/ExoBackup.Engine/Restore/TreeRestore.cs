@@ -73,6 +73,7 @@ public static class TreeRestore
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+                if (IsCaseInsensitive(Path.GetDirectoryName(staging)!)) RefuseCaseClashes(list);
                 if (filter is null) staged.Cleanup.Add(staging);
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
                 staged.Roots.Add((prefix, target, staging, files, bytes));
@@ -271,6 +272,8 @@ public static class TreeRestore
         var rootSet = roots.ToHashSet(StringComparer.Ordinal);
         foreach (var e in entries)
         {
+            if (e.Kind is not ('f' or 'd' or 'l'))
+                throw Unsafe(e.Path, $"is of kind '{e.Kind}', not a file, folder or link (ExoBackup never stores devices)");
             var parts = e.Path.Split('/');
             if (e.Path.StartsWith('/') || e.Path.Contains('\\') || e.Path.Contains('\0') || (e.Path.Length > 1 && e.Path[1] == ':')
                 || parts.Any(p => p is "" or "." or ".."))
@@ -296,6 +299,27 @@ public static class TreeRestore
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// On a case-insensitive file system (Windows, macOS, casefolded ext4), two names that differ
+    /// only by case are one file: the second would overwrite the first, or a link would redirect a
+    /// file. Such a restore is refused, naming both.
+    /// </summary>
+    public static void RefuseCaseClashes(IEnumerable<IndexEntry> entries)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in entries)
+            if (!seen.TryAdd(e.Path, e.Path))
+                throw Unsafe(e.Path, $"differs from '{seen[e.Path]}' only by case, and the target's file system does not tell them apart");
+    }
+
+    /// <summary>Whether the folder's file system ignores case: a probe file is looked up under its upper-case name.</summary>
+    public static bool IsCaseInsensitive(string folder)
+    {
+        var probe = Path.Combine(folder, $".exobackup-case-probe-{Guid.NewGuid():N}");
+        using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            return File.Exists(Path.Combine(folder, Path.GetFileName(probe).ToUpperInvariant()));
     }
 
     static ExoBackupException Unsafe(string path, string why) =>

@@ -46,6 +46,9 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
 
     [Parameter] public string[] Exclude { get; set; } = [];
 
+    /// <summary>Record unreadable files of the data dir in the part instead of failing.</summary>
+    [Parameter] public SwitchParameter SkipUnreadable { get; set; }
+
     /// <summary>Database user instead of server.xml's.</summary>
     [Parameter]
     [Credential]
@@ -94,7 +97,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             AllowOnline = AllowOnline,
             Components = components,
             Compression = (CompressionKind)(int)Compression,
-            DataDir = new DataDirOptions { Exclude = Exclude, Tree = new TreeBackupOptions { Level = CompressionLevel } },
+            DataDir = new DataDirOptions { Exclude = Exclude, Tree = new TreeBackupOptions { Level = CompressionLevel, SkipUnreadable = SkipUnreadable } },
             DatabaseUser = Credential?.UserName,
             DatabasePassword = Credential?.GetNetworkCredential().Password,
             Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs },
