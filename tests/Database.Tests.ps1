@@ -90,6 +90,7 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         Get-Checksum | Should -Be $Before
         Invoke-TestPostgresSql $Pg "SELECT count(*) FROM jpa.wiki_page" -Database exo | Should -Be '500'
         Invoke-TestPostgresSql $Pg "SELECT count(*) FROM soc_activities" -Database $r.PreviousDataKeptAt | Should -Be '100000'
+        Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE 'exo_exobackup_staged_%'" | Should -Be '0' -Because 'the staging database was renamed into place'
     }
     It 'restores under another name with -Database, and drops what it replaces with -Force' {
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Confirm:$false
@@ -216,13 +217,25 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Restore | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
         Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'exobackup_test_%'" | Should -Be '0'
     }
-    It 'restores the database, keeping the one it replaces as a dump in the repository' {
-        Invoke-TestMariaDbSql $My 'DELETE FROM soc_activities WHERE id % 3 = 0; DROP TRIGGER trg;' -Database exo | Out-Null
+    It 'restores the database through a staging database, keeping the one it replaces (tables moved, triggers with them)' {
+        $kept = (Invoke-TestMariaDbSql $My 'SELECT COUNT(*) FROM soc_activities WHERE id % 3 <> 0' -Database exo)
+        Invoke-TestMariaDbSql $My 'DELETE FROM soc_activities WHERE id % 3 = 0' -Database exo | Out-Null
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Confirm:$false
         Get-Checksum | Should -Be $Before
         Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'exo'" | Should -Be '1'
-        $r.PreviousDataKeptAt | Should -BeLike "$Repo/pre-restore-*/db/exo-*.sql.zst"
-        $r.PreviousDataKeptAt | Should -Exist
+        $r.PreviousDataKeptAt | Should -Match '^exo_pre_restore_'
+        Invoke-TestMariaDbSql $My 'SELECT COUNT(*) FROM soc_activities' -Database $r.PreviousDataKeptAt | Should -Be $kept
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '$($r.PreviousDataKeptAt)'" | Should -Be '1'
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'exo\_exobackup\_staged\_%'" | Should -Be '0'
+    }
+    It 'leaves the database in place untouched when the restore fails, and drops the staging database' {
+        Invoke-TestMariaDbSql $My 'DELETE FROM soc_activities WHERE id % 5 = 0' -Database exo | Out-Null
+        $before = Invoke-TestMariaDbSql $My 'SELECT COUNT(*) FROM soc_activities' -Database exo
+        $env:EXOBACKUP_STANDIN_MODE = 'fail'
+        try { { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -ToolPath $StandIns -Confirm:$false } | Should -Throw }
+        finally { $env:EXOBACKUP_STANDIN_MODE = '' }
+        Invoke-TestMariaDbSql $My 'SELECT COUNT(*) FROM soc_activities' -Database exo | Should -Be $before
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'exo\_exobackup\_staged\_%'" | Should -Be '0'
     }
     It 'yields no part when the dump is cut short but exits 0' {
         $env:EXOBACKUP_STANDIN_MODE = 'truncate'

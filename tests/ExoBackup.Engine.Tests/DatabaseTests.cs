@@ -83,7 +83,7 @@ public class DatabaseTests
     [Fact]
     public void A_kept_postgresql_name_fits_63_bytes()
     {
-        var kept = PostgreSqlDumper.KeptName(new string('d', 60), "20261126T101500Z");
+        var kept = DatabaseDumpers.KeptName(new string('d', 60), "20261126T101500Z", 63);
         Assert.True(kept.Length <= 63);
         Assert.EndsWith("_pre_restore_20261126t101500z", kept);
     }

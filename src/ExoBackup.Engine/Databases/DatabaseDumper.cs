@@ -65,8 +65,6 @@ public sealed class DatabaseRestoreOptions
     /// <summary>Drop what is replaced instead of keeping it.</summary>
     public bool DiscardReplaced { get; init; }
     public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
-    /// <summary>Where a replaced database is dumped to be kept, when the engine cannot rename it.</summary>
-    public string? KeepFolder { get; init; }
     /// <summary>SQL Server: MOVE every data and log file into this folder (on the server).</summary>
     public string? DataFilePath { get; init; }
 }
@@ -86,6 +84,16 @@ public interface IDatabaseDumper
     string VerifyArchive(SnapshotEntry snapshot, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct);
     /// <summary>Restores into <paramref name="target"/>, keeping a database it replaces unless told not to.</summary>
     DatabaseRestored Restore(DatabaseTarget target, SnapshotEntry snapshot, PartRecord part, DatabaseRestoreOptions options, IOperationLog log, CancellationToken ct);
+    /// <summary>
+    /// Whether a database restored under another name can take the target's name in a moment (Swap).
+    /// Restore-ExoSnapshot then restores into a staging database and swaps it in at the end, so a
+    /// failure or a kill during the long restore leaves the database in place untouched.
+    /// </summary>
+    bool CanSwap { get; }
+    /// <summary>The longest database name the engine takes.</summary>
+    int MaxNameLength { get; }
+    /// <summary>Puts the staged database in the target's place, keeping the one there as <paramref name="keepAs"/> (dropping it when null); returns the kept name.</summary>
+    string? Swap(DatabaseTarget target, string staged, string? keepAs, IOperationLog log, CancellationToken ct);
     /// <summary>Every table and its exact row count, on a connection of its own.</summary>
     IReadOnlyList<TableCount> CountRows(DatabaseTarget target, CancellationToken ct);
     /// <summary>Drops a database (the scratch database of Test-ExoSnapshot -Level Restore).</summary>
@@ -104,6 +112,15 @@ public static class DatabaseDumpers
         _ => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
             $"Databases of engine {engine} cannot be backed up.", engine, "Back it up with its own tools."),
     };
+
+    /// <summary>The name a replaced database is kept under: &lt;db&gt;_pre_restore_&lt;stamp&gt;, the database cut to fit.</summary>
+    public static string KeptName(string db, string stamp, int maxLength) => Suffixed(db, "_pre_restore_" + stamp.ToLowerInvariant(), maxLength);
+
+    /// <summary>The database a restore is staged in before it is swapped in.</summary>
+    public static string StagingName(string db, string stamp, int maxLength) => Suffixed(db, "_exobackup_staged_" + stamp.ToLowerInvariant(), maxLength);
+
+    static string Suffixed(string db, string suffix, int maxLength) =>
+        (db.Length + suffix.Length > maxLength ? db[..Math.Max(0, maxLength - suffix.Length)] : db) + suffix;
 
     /// <summary>A file-safe part name: the database, with the server when two servers hold databases of the same name.</summary>
     public static string PartName(DatabaseTarget t, IReadOnlyList<DatabaseTarget> all)

@@ -186,32 +186,13 @@ public sealed class MySqlDumper : IDatabaseDumper
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var client = ExternalTool.Find(o.ToolPaths, "mariadb-client", "mariadb", "mysql");
-        string? kept = null;
+        string? kept;
         var charset = part.Details.GetValueOrDefault("charset") ?? "utf8mb4";
         var collation = part.Details.GetValueOrDefault("collation");
         using (var admin = Connect(t, null))
         {
-            void Exec(string sql) { using var cmd = new MySqlCommand(sql, admin); cmd.ExecuteNonQuery(); }
-            long Scalar(string sql) { using var cmd = new MySqlCommand(sql, admin); cmd.Parameters.AddWithValue("@db", t.Database); return Convert.ToInt64(cmd.ExecuteScalar()); }
-            if (Scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db") > 0)
-            {
-                var sessions = Scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()");
-                if (sessions > 0)
-                    throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
-                        $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
-                if (!o.DiscardReplaced)
-                {
-                    // MySQL cannot rename a database: the one replaced is dumped into the repository first.
-                    var folder = o.KeepFolder ?? throw new InvalidOperationException("KeepFolder is required to keep a MySQL database.");
-                    var keep = new SnapshotEntry("pre-restore-" + o.Stamp, folder, SnapshotStatus.InProgress, new SnapshotManifest());
-                    var name = $"{t.Database}-{o.Stamp}";
-                    Dump(t, Probe(t, ct), keep, name, new DumpOptions { ToolPaths = o.ToolPaths }, log, ct);
-                    kept = Path.Combine(folder, "db", name + ".sql.zst");
-                    log.Verbose($"Kept the database it replaces as the dump {kept}.");
-                }
-                Exec($"DROP DATABASE {Quote(t.Database)}");
-            }
-            Exec($"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}");
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}");
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
         using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
@@ -223,11 +204,146 @@ public sealed class MySqlDumper : IDatabaseDumper
             }, null, ct, out var stderr);
             if (code != 0)
                 throw new ExoBackupException("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
-                    $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {stderr}{(kept is null ? "" : $" The replaced database is kept in {kept}.")}",
-                    t.Describe(), "Read the message; restore the kept dump by hand if needed.");
+                    $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {stderr}{(kept is null ? "" : $" The replaced database is kept as {kept}.")}",
+                    t.Describe(), "Read the message; the kept database holds the data that was replaced.");
         }
         var counts = CountRows(t, ct);
         return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
+    }
+
+    public bool CanSwap => true;
+    public int MaxNameLength => 64;
+
+    /// <summary>
+    /// MySQL cannot rename a database, but RENAME TABLE moves tables between databases in a moment:
+    /// the tables in place go to the kept database, then the staged ones take their place. A kill
+    /// between the two leaves both whole, as with PostgreSQL's two renames.
+    /// </summary>
+    public string? Swap(DatabaseTarget t, string staged, string? keepAs, IOperationLog log, CancellationToken ct)
+    {
+        using var admin = Connect(t, null);
+        RefuseObjectsThatCannotMove(admin, staged, t);
+        var kept = SetAside(admin, t, keepAs, log);
+        try
+        {
+            Exec(admin, $"CREATE DATABASE {Quote(t.Database)} {Charset(admin, staged)}");
+            MoveTables(admin, staged, t.Database);
+        }
+        catch when (kept is not null)
+        {
+            Exec(admin, $"DROP DATABASE IF EXISTS {Quote(t.Database)}");
+            Exec(admin, $"CREATE DATABASE {Quote(t.Database)} {Charset(admin, kept)}");
+            MoveTables(admin, kept, t.Database);
+            Exec(admin, $"DROP DATABASE {Quote(kept)}");
+            throw;
+        }
+        Exec(admin, $"DROP DATABASE {Quote(staged)}");
+        return kept;
+    }
+
+    /// <summary>
+    /// Every table of one database into another, in one RENAME TABLE statement (all or none). A
+    /// trigger blocks a table's move, so triggers are read, dropped, and created again beside their tables.
+    /// </summary>
+    static void MoveTables(MySqlConnection admin, string from, string to)
+    {
+        var triggers = new List<(string Name, string SqlMode, string Create)>();
+        using (var cmd = new MySqlCommand("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = @db ORDER BY TRIGGER_NAME", admin))
+        {
+            cmd.Parameters.AddWithValue("@db", from);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) triggers.Add((r.GetString(0), "", ""));
+        }
+        for (var i = 0; i < triggers.Count; i++)
+        {
+            using var cmd = new MySqlCommand($"SHOW CREATE TRIGGER {Quote(from)}.{Quote(triggers[i].Name)}", admin);
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            triggers[i] = (triggers[i].Name, r.GetString(r.GetOrdinal("sql_mode")), r.GetString(r.GetOrdinal("SQL Original Statement")));
+        }
+        foreach (var tr in triggers) Exec(admin, $"DROP TRIGGER {Quote(from)}.{Quote(tr.Name)}");
+        var moves = Tables(admin, from).Select(x => $"{Quote(from)}.{Quote(x)} TO {Quote(to)}.{Quote(x)}").ToList();
+        if (moves.Count > 0) Exec(admin, "RENAME TABLE " + string.Join(", ", moves));
+        if (triggers.Count == 0) return;
+        // The statements name their tables without a database: they are run in the new one.
+        Exec(admin, $"USE {Quote(to)}");
+        foreach (var tr in triggers)
+        {
+            using (var mode = new MySqlCommand("SET SESSION sql_mode = @m", admin)) { mode.Parameters.AddWithValue("@m", tr.SqlMode); mode.ExecuteNonQuery(); }
+            Exec(admin, tr.Create);
+        }
+        Exec(admin, "SET SESSION sql_mode = DEFAULT");
+    }
+
+    /// <summary>Moves the target's tables into <paramref name="keepAs"/> (or drops it when null); returns the kept name, or null.</summary>
+    static string? SetAside(MySqlConnection admin, DatabaseTarget t, string? keepAs, IOperationLog log)
+    {
+        if (!Exists(admin, t.Database)) return null;
+        RefuseIfInUse(admin, t);
+        if (keepAs is not null)
+        {
+            RefuseObjectsThatCannotMove(admin, t.Database, t);
+            Exec(admin, $"CREATE DATABASE {Quote(keepAs)} {Charset(admin, t.Database)}");
+            MoveTables(admin, t.Database, keepAs);
+            log.Verbose($"Kept the database it replaces as {keepAs}.");
+        }
+        Exec(admin, $"DROP DATABASE {Quote(t.Database)}");
+        return keepAs;
+    }
+
+    static void Exec(MySqlConnection admin, string sql)
+    {
+        using var cmd = new MySqlCommand(sql, admin);
+        cmd.ExecuteNonQuery();
+    }
+
+    static long Scalar(MySqlConnection admin, string sql, string db)
+    {
+        using var cmd = new MySqlCommand(sql, admin);
+        cmd.Parameters.AddWithValue("@db", db);
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    static bool Exists(MySqlConnection admin, string db) => Scalar(admin, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", db) > 0;
+
+    static void RefuseIfInUse(MySqlConnection admin, DatabaseTarget t)
+    {
+        var sessions = Scalar(admin, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", t.Database);
+        if (sessions > 0)
+            throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
+                $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
+    }
+
+    static List<string> Tables(MySqlConnection admin, string db)
+    {
+        using var cmd = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", admin);
+        cmd.Parameters.AddWithValue("@db", db);
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read()) list.Add(r.GetString(0));
+        return list;
+    }
+
+    static string Charset(MySqlConnection admin, string db)
+    {
+        using var cmd = new MySqlCommand("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", admin);
+        cmd.Parameters.AddWithValue("@db", db);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? $"CHARACTER SET {r.GetString(0)} COLLATE {r.GetString(1)}" : "";
+    }
+
+    /// <summary>Views, routines and events stay behind when tables move: eXo's schemas have none, and a restore that would lose them is refused.</summary>
+    static void RefuseObjectsThatCannotMove(MySqlConnection admin, string db, DatabaseTarget t)
+    {
+        var n = Scalar(admin, """
+            SELECT (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = @db)
+                 + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = @db)
+                 + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = @db)
+            """, db);
+        if (n > 0)
+            throw new ExoBackupException("ExoBackup.RestoreUnsupported", ErrorKind.NotImplemented,
+                $"{db} on {t.Host}:{t.Port} holds {n} view(s), routine(s) or event(s), which MySQL cannot move to another database; nothing was replaced.",
+                t.Describe(), "eXo's schemas hold none: restore this dump by hand (README, 'Restoring by hand') after checking where they come from.");
     }
 
     public void Drop(DatabaseTarget t, CancellationToken ct)

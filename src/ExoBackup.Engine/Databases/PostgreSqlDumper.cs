@@ -177,35 +177,11 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var tool = Tool(o.ToolPaths, "pg_restore", null, ct);
-        string? kept = null;
+        string? kept;
         using (var admin = Connect(t, "postgres"))
         {
-            bool Exists(string db)
-            {
-                using var cmd = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @n", admin);
-                cmd.Parameters.AddWithValue("n", db);
-                return cmd.ExecuteScalar() is not null;
-            }
-            void Exec(string sql) { using var cmd = new NpgsqlCommand(sql, admin); cmd.ExecuteNonQuery(); }
-            if (Exists(t.Database))
-            {
-                using (var cmd = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @n", admin))
-                {
-                    cmd.Parameters.AddWithValue("n", t.Database);
-                    var n = Convert.ToInt64(cmd.ExecuteScalar());
-                    if (n > 0)
-                        throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
-                            $"{n} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
-                }
-                if (o.DiscardReplaced) Exec($"DROP DATABASE {Quote(t.Database)}");
-                else
-                {
-                    kept = KeptName(t.Database, o.Stamp);
-                    Exec($"ALTER DATABASE {Quote(t.Database)} RENAME TO {Quote(kept)}");
-                    log.Verbose($"Kept the database it replaces as {kept}.");
-                }
-            }
-            Exec($"CREATE DATABASE {Quote(t.Database)}");
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            Exec(admin, $"CREATE DATABASE {Quote(t.Database)}");
         }
         var args = ConnectionArgs(t);
         args.AddRange(["--dbname", t.Database, "--exit-on-error"]);
@@ -226,20 +202,65 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         {
             // Put back what was there: the half-restored database goes, the kept one returns.
             using var admin = Connect(t, "postgres");
-            using (var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Quote(t.Database)}", admin)) drop.ExecuteNonQuery();
-            if (kept is not null)
-                using (var back = new NpgsqlCommand($"ALTER DATABASE {Quote(kept)} RENAME TO {Quote(t.Database)}", admin)) back.ExecuteNonQuery();
+            Exec(admin, $"DROP DATABASE IF EXISTS {Quote(t.Database)}");
+            if (kept is not null) Exec(admin, $"ALTER DATABASE {Quote(kept)} RENAME TO {Quote(t.Database)}");
             throw;
         }
         var counts = CountRows(t, ct);
         return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
     }
 
-    /// <summary>PostgreSQL names are at most 63 bytes.</summary>
-    internal static string KeptName(string db, string stamp)
+    public bool CanSwap => true;
+    public int MaxNameLength => 63; // bytes; the names here are ASCII
+
+    /// <summary>Two renames in a moment: the database in place is set aside (or dropped), the staged one takes its name.</summary>
+    public string? Swap(DatabaseTarget t, string staged, string? keepAs, IOperationLog log, CancellationToken ct)
     {
-        var suffix = "_pre_restore_" + stamp.ToLowerInvariant();
-        return (db.Length + suffix.Length > 63 ? db[..(63 - suffix.Length)] : db) + suffix;
+        using var admin = Connect(t, "postgres");
+        var kept = SetAside(admin, t, keepAs, log);
+        try { Exec(admin, $"ALTER DATABASE {Quote(staged)} RENAME TO {Quote(t.Database)}"); }
+        catch when (kept is not null)
+        {
+            Exec(admin, $"ALTER DATABASE {Quote(kept)} RENAME TO {Quote(t.Database)}");
+            throw;
+        }
+        return kept;
+    }
+
+    static void Exec(NpgsqlConnection admin, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, admin);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Moves the database named by the target out of the way: renamed to <paramref name="keepAs"/>,
+    /// or dropped when that is null. Refused while sessions use it. Returns the kept name, or null
+    /// when nothing was there or it was dropped.
+    /// </summary>
+    static string? SetAside(NpgsqlConnection admin, DatabaseTarget t, string? keepAs, IOperationLog log)
+    {
+        using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @n", admin))
+        {
+            exists.Parameters.AddWithValue("n", t.Database);
+            if (exists.ExecuteScalar() is null) return null;
+        }
+        using (var cmd = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @n", admin))
+        {
+            cmd.Parameters.AddWithValue("n", t.Database);
+            var n = Convert.ToInt64(cmd.ExecuteScalar());
+            if (n > 0)
+                throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
+                    $"{n} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
+        }
+        if (keepAs is null)
+        {
+            Exec(admin, $"DROP DATABASE {Quote(t.Database)}");
+            return null;
+        }
+        Exec(admin, $"ALTER DATABASE {Quote(t.Database)} RENAME TO {Quote(keepAs)}");
+        log.Verbose($"Kept the database it replaces as {keepAs}.");
+        return keepAs;
     }
 
     public void Drop(DatabaseTarget t, CancellationToken ct)

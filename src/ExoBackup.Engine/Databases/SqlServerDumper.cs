@@ -154,7 +154,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
             cmd.Parameters.AddWithValue("@n", t.Database);
             if (Convert.ToInt32(cmd.ExecuteScalar()) > 0 && !o.DiscardReplaced)
             {
-                kept = $"{t.Database}_pre_restore_{o.Stamp}";
+                kept = DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength);
                 Exec(SqlServerTsql.Rename(t.Database, kept));
             }
         }
@@ -176,6 +176,13 @@ public sealed class SqlServerDumper : IDatabaseDumper
         var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }
+
+    // A staged restore would need every data and log file moved to new names on the server; SQL
+    // Server restores in place instead (the database it replaces is renamed first).
+    public bool CanSwap => false;
+    public int MaxNameLength => 128;
+    public string? Swap(DatabaseTarget target, string staged, string? keepAs, IOperationLog log, CancellationToken ct) =>
+        throw new NotSupportedException("SQL Server restores in place.");
 
     public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct) => Probe(t, ct).Tables;
 

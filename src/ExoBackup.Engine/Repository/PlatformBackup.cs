@@ -54,6 +54,8 @@ public static class PlatformBackup
         SnapshotEntry? open = null;
         try
         {
+            // The lock first: when another backup holds the repository, eXo is never stopped for nothing.
+            open = repo.Begin(r.Type, main, r.BreakStaleLock, log);
             if (r.StopPlatform && running.Count > 0)
             {
                 down = Stopwatch.StartNew();
@@ -66,7 +68,6 @@ public static class PlatformBackup
                 });
                 if (errors.Count > 0) throw errors[0];
             }
-            open = repo.Begin(r.Type, main, r.BreakStaleLock, log);
             log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"taking the parts of {open.Id}", 5));
             RunParts(repo, open, main, r, log, ct);
         }

@@ -188,7 +188,7 @@ public sealed partial class SnapshotRepository
                 if (!breakStale)
                     throw new ExoBackupException("ExoBackup.RepositoryLockStale", ErrorKind.ResourceBusy,
                         $"The repository '{Root}' is locked by a process that no longer runs ({RepositoryLock.Describe(owner)}).", Root,
-                        "Its snapshot was never completed. Use New-ExoSnapshot -Force to break the stale lock (the unfinished snapshot stays as .partial until Remove-ExoSnapshot -Incomplete removes it).");
+                        "Its snapshot was never completed. Use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock (the unfinished snapshot stays as .partial until Remove-ExoSnapshot -Incomplete removes it).");
                 log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}.");
                 RepositoryLock.Break(Root);
                 continue;

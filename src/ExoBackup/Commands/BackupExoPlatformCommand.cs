@@ -60,7 +60,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
 
     [Parameter] public string[] ToolPath { get; set; } = [];
 
-    /// <summary>Seconds to wait for eXo to stop; -Force kills it after that.</summary>
+    /// <summary>Seconds to wait for eXo to stop; -Force kills it after that (and breaks a stale repository lock).</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 120;
@@ -103,6 +103,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs },
             StopTimeout = TimeSpan.FromSeconds(Timeout),
             ForceStop = Force,
+            BreakStaleLock = Force,
         };
         var result = RunEngine((log, ct) => PlatformBackup.Run(request, log, ct));
         foreach (var part in result.Snapshot.Manifest.Parts)
