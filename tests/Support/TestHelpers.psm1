@@ -45,6 +45,26 @@ function Invoke-FreshPwsh {
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
 }
 
+function Get-LiveProcess {
+    <#
+    Processes from /proc that are not zombies (PID 1 here reaps no orphans, so an ended process can
+    linger as state Z), optionally only the children of -ParentId or those named -Name.
+    #>
+    param([int] $ParentId = 0, [string[]] $Name = @())
+    foreach ($d in [System.IO.Directory]::EnumerateDirectories('/proc')) {
+        $id = Split-Path -Leaf $d
+        if ($id -notmatch '^\d+$') { continue }
+        try { $stat = [System.IO.File]::ReadAllText("$d/stat") } catch { continue }
+        $open = $stat.IndexOf('('); $close = $stat.LastIndexOf(')')
+        $comm = $stat.Substring($open + 1, $close - $open - 1)
+        $fields = $stat.Substring($close + 2).Split(' ')
+        if ($fields[0] -eq 'Z') { continue }
+        if ($ParentId -and [int]$fields[1] -ne $ParentId) { continue }
+        if ($Name -and $comm -notin $Name) { continue }
+        [pscustomobject]@{ Id = [int]$id; Name = $comm; ParentId = [int]$fields[1] }
+    }
+}
+
 function Wait-Until {
     param([scriptblock] $Condition, [int] $TimeoutSeconds = 30, [string] $Because = 'the condition')
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
@@ -62,4 +82,4 @@ function Clear-TestRoot {
     Remove-Item -Recurse -Force $Root -ErrorAction Ignore
 }
 
-Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Wait-Until, Clear-TestRoot
+Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Get-LiveProcess, Wait-Until, Clear-TestRoot

@@ -1,0 +1,169 @@
+# Ctrl+C and SIGKILL at many points of a whole-platform backup (data dir, configuration, a real
+# PostgreSQL database through pg_dump, chat from the MongoDB test server) and of a restore (data dir
+# and database). Tag Reliability; figures are printed for the README.
+BeforeDiscovery {
+    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
+}
+BeforeAll {
+    Import-Module $env:EXOBACKUP_MODULE -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
+    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-interrupt-$PID"
+    $Tmp = [System.IO.Path]::GetTempPath()
+    New-Item -ItemType Directory -Force $Root | Out-Null
+    $Soak = [bool] $env:EXOBACKUP_SOAK
+}
+AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
+
+Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Skip:$NoPostgres {
+    BeforeAll {
+        $Pg = Start-TestPostgres -Root "$Root/pg" -Password 'Interrupt-Secret-4417'
+        Invoke-TestPostgresSql $Pg 'CREATE DATABASE exo OWNER exo' | Out-Null
+        # Enough rows that pg_dump and its read-back take a second or two: room for interruptions.
+        Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE big AS SELECT g AS id, md5(g::text) || repeat('x', 200) AS txt FROM generate_series(1, 300000) g;" -Database exo | Out-Null
+        $ServerDll = Join-Path $env:EXOBACKUP_TESTS '../out/tools/mongo-test-server/MongoTestServer.dll'
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in $ServerDll, '--user', 'chat', '--seed', '20000') { $psi.ArgumentList.Add($a) }
+        $psi.Environment['MONGO_TEST_PASSWORD'] = 'Chat-Interrupt-Secret'
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+        $Mongo = [System.Diagnostics.Process]::Start($psi)
+        $MongoPort = [int](($Mongo.StandardOutput.ReadLine() -split ' ')[1])
+        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
+            -Chat -ChatHosts "127.0.0.1:$MongoPort" -ChatDatabase chat -ChatUser chat -ChatPassword 'Chat-Interrupt-Secret' -FileCount 2000 -LargeFileCount 2 -LargeFileMB 16
+        $Repo = "$Root/repo"
+        # The processes that belong to the test itself (the MongoDB test server): none other may outlive an interruption.
+        $Baseline = @(Get-LiveProcess -ParentId $PID).Id
+        $Good = Backup-ExoPlatform -Platform $B.Home -Repository $Repo -WarningAction SilentlyContinue
+        $Good.Parts.Component | Sort-Object -Unique | Should -Be @('Chat', 'Configuration', 'Database', 'DataDir')
+
+        function Assert-NothingLeft([string] $When) {
+            Wait-Until { -not (Get-LiveProcess -ParentId $PID | Where-Object Id -notin $Baseline) } -TimeoutSeconds 15 -Because "every child process to be gone after $When"
+            Get-ChildItem $Tmp -Directory -Filter "exobackup-secret-$PID-*" | Should -BeNullOrEmpty -Because "no secret file may stay after $When"
+        }
+        # The snapshots a stop or kill let complete are whole; they are tested and removed. Returns their count.
+        function Remove-NewSnapshot {
+            $n = 0
+            foreach ($s in Get-ExoSnapshot $Repo | Where-Object Id -ne $Good.Id) {
+                Test-ExoSnapshot -Repository $Repo -Id $s.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+                Remove-ExoSnapshot -Repository $Repo -Id $s.Id -Confirm:$false | Out-Null
+                $n++
+            }
+            $n
+        }
+        # How long a script takes in a new runspace of this (warm) process: the stops are spread over that time.
+        function Measure-Runspace([string] $Script) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript($Script)
+            $w = [System.Diagnostics.Stopwatch]::StartNew()
+            $null = $ps.Invoke()
+            $ms = $w.Elapsed.TotalMilliseconds
+            if ($ps.HadErrors) { throw "The uninterrupted run failed: $($ps.Streams.Error | Out-String)" }
+            $ps.Dispose()
+            $ms
+        }
+        function Stop-Pipeline($Ps, [string] $When) {
+            $stopping = $Ps.BeginStop($null, $null)
+            if (-not $stopping.AsyncWaitHandle.WaitOne(30000)) { throw "Ctrl+C $When did not stop the pipeline within 30 s" }
+            $Ps.Dispose()
+        }
+    }
+    AfterAll {
+        if ($Mongo) { $Mongo.StandardInput.Close(); $Mongo.WaitForExit(5000) | Out-Null; if (-not $Mongo.HasExited) { $Mongo.Kill() } }
+        Stop-TestPostgres $Pg
+    }
+
+    It 'stops on Ctrl+C at every point of Backup-ExoPlatform: no child process, no secret file, no lock, no partial snapshot' {
+        $rng = [System.Random]::new(31)
+        $points = if ($Soak) { 40 } else { 12 }
+        $script = "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -WarningAction SilentlyContinue"
+        # Runs vary by a third here; the stops are spread over the first 80 % of the quicker of two.
+        $backupMs = 0.8 * [Math]::Min((Measure-Runspace $script), (Measure-Runspace $script))
+        $null = Remove-NewSnapshot
+        $completed = 0; $late = @()
+        for ($i = 0; $i -lt $points; $i++) {
+            $delay = [int]($rng.NextDouble() * $backupMs)
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript($script)
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds $delay
+            Stop-Pipeline $ps "at $delay ms of a backup"
+            Assert-NothingLeft "Ctrl+C at $delay ms of a backup"
+            "$Repo/lock.json" | Should -Not -Exist -Because "Ctrl+C at $delay ms releases the lock"
+            Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty -Because "Ctrl+C at $delay ms removes the unfinished snapshot"
+            $c = Remove-NewSnapshot
+            if ($c) { $late += $delay }
+            $completed += $c
+        }
+        Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        Write-Host "Backup Ctrl+C: $points stops over $([int]$backupMs) ms ($completed came after the snapshot was complete: at $(($late | Sort-Object) -join ', ') ms); no child process, secret file, lock or partial snapshot left."
+    }
+
+    It 'stops on Ctrl+C at every point of a restore: the data dir and the database are the old or the restored ones, nothing staged is left' {
+        $rng = [System.Random]::new(32)
+        $points = if ($Soak) { 30 } else { 10 }
+        $target = "$Root/restore-target"
+        $script = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir, Database -DataDir '$target' -Force -Confirm:`$false"
+        $restoreMs = Measure-Runspace $script
+        $restored = Get-TreeState $target
+        $outcomes = @{ old = 0; new = 0 }
+        for ($i = 0; $i -lt $points; $i++) {
+            Remove-Item -Recurse -Force $target -ErrorAction Ignore
+            New-Item -ItemType Directory $target | Out-Null
+            Set-Content "$target/old.txt" 'old data'
+            $old = Get-TreeState $target
+            Invoke-TestPostgresSql $Pg 'DELETE FROM big WHERE id <= 10' -Database exo | Out-Null
+            $delay = [int]($rng.NextDouble() * $restoreMs)
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript($script)
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds $delay
+            Stop-Pipeline $ps "at $delay ms of a restore"
+            Assert-NothingLeft "Ctrl+C at $delay ms of a restore"
+            $rows = Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database exo
+            $rows | Should -BeIn @('299990', '300000') -Because "the database is the old one or the restored one after Ctrl+C at $delay ms"
+            Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE '%exobackup_staged%'" | Should -Be '0'
+            Get-ChildItem $Root -Filter 'restore-target.restore-*' | Should -BeNullOrEmpty -Because 'the staging folder goes with the stop'
+            $now = Get-TreeState $target
+            if (-not (Compare-TreeState $old $now)) { $outcomes.old++ }
+            elseif (-not (Compare-TreeState $restored $now)) { $outcomes.new++ }
+            else { throw "After Ctrl+C at $delay ms the data dir is neither the old nor the restored one" }
+        }
+        Write-Host "Restore Ctrl+C: $points stops over $([int]$restoreMs) ms; the data dir was the old one $($outcomes.old) times and the restored one $($outcomes.new) times; the database always whole."
+    }
+
+    It 'survives SIGKILL at every point of Backup-ExoPlatform: earlier snapshots pass, the lock is stale and breakable, the next backup succeeds' {
+        $rng = [System.Random]::new(33)
+        $points = if ($Soak) { 40 } else { 10 }
+        $w = [System.Diagnostics.Stopwatch]::StartNew()
+        $null = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -WarningAction SilentlyContinue"
+        $freshMs = $w.Elapsed.TotalMilliseconds
+        $null = Remove-NewSnapshot
+        $kills = 0; $stale = 0; $killed = @()
+        for ($i = 0; $i -lt $points; $i++) {
+            $delay = [int]($rng.NextDouble() * $freshMs)
+            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -Force -WarningAction SilentlyContinue"
+            Start-Sleep -Milliseconds $delay
+            # The pwsh alone, as kill -9 would: its pg_dump is orphaned and finishes or fails on its own.
+            if (-not $p.HasExited) { $p.Kill($false); $kills++; $killed += $p.Id }
+            $p.WaitForExit()
+            Wait-Until { -not (Get-LiveProcess -Name pg_dump, pg_restore) } -TimeoutSeconds 60 -Because 'an orphaned pg_dump to end'
+            $null = Remove-NewSnapshot
+            Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+            if (Test-Path "$Repo/lock.json") {
+                $err = $null
+                try { New-ExoSnapshot $Repo $B.Home | Out-Null } catch { $err = $_ }
+                $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.RepositoryLockStale,*'
+                $stale++
+            }
+        }
+        $next = Backup-ExoPlatform -Platform $B.Home -Repository $Repo -Type Incremental -Force -WarningAction SilentlyContinue
+        $next.Status | Should -Be 'Complete'
+        Test-ExoSnapshot -Repository $Repo -Id $next.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        Remove-ExoSnapshot -Repository $Repo -IncompleteOlderThan 0 -Confirm:$false | Out-Null
+        Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty
+        foreach ($id in $killed) { Get-ChildItem $Tmp -Directory -Filter "exobackup-secret-$id-*" | Should -BeNullOrEmpty -Because 'the next backup sweeps the secret folders of killed processes' }
+        (Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE '%exobackup%'") | Should -Be '0'
+        Write-Host "Platform backup kills: $kills pwsh processes killed at $points points over $([int]$freshMs) ms; $stale left a stale lock, each refused without -Force and broken with it; the earlier snapshot passed every time."
+    }
+}
