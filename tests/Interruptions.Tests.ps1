@@ -62,10 +62,13 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $ps.Dispose()
             $ms
         }
+        # Ctrl+C; returns how long the pipeline took to stop.
         function Stop-Pipeline($Ps, [string] $When) {
+            $w = [System.Diagnostics.Stopwatch]::StartNew()
             $stopping = $Ps.BeginStop($null, $null)
             if (-not $stopping.AsyncWaitHandle.WaitOne(30000)) { throw "Ctrl+C $When did not stop the pipeline within 30 s" }
             $Ps.Dispose()
+            $w.Elapsed.TotalMilliseconds
         }
     }
     AfterAll {
@@ -80,14 +83,14 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         # Runs vary by a third here; the stops are spread over the first 80 % of the quicker of two.
         $backupMs = 0.8 * [Math]::Min((Measure-Runspace $script), (Measure-Runspace $script))
         $null = Remove-NewSnapshot
-        $completed = 0; $late = @()
+        $completed = 0; $late = @(); $slowest = 0
         for ($i = 0; $i -lt $points; $i++) {
             $delay = [int]($rng.NextDouble() * $backupMs)
             $ps = [powershell]::Create()
             $null = $ps.AddScript($script)
             $null = $ps.BeginInvoke()
             Start-Sleep -Milliseconds $delay
-            Stop-Pipeline $ps "at $delay ms of a backup"
+            $slowest = [Math]::Max($slowest, (Stop-Pipeline $ps "at $delay ms of a backup"))
             Assert-NothingLeft "Ctrl+C at $delay ms of a backup"
             "$Repo/lock.json" | Should -Not -Exist -Because "Ctrl+C at $delay ms releases the lock"
             Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty -Because "Ctrl+C at $delay ms removes the unfinished snapshot"
@@ -96,7 +99,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $completed += $c
         }
         Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
-        Write-Host "Backup Ctrl+C: $points stops over $([int]$backupMs) ms ($completed came after the snapshot was complete: at $(($late | Sort-Object) -join ', ') ms); no child process, secret file, lock or partial snapshot left."
+        Write-Host "Backup Ctrl+C: $points stops over $([int]$backupMs) ms ($completed came after the snapshot was complete: at $(($late | Sort-Object) -join ', ') ms); the slowest stop took $([int]$slowest) ms; no child process, secret file, lock or partial snapshot left."
     }
 
     It 'stops on Ctrl+C at every point of a restore: the data dir and the database are the old or the restored ones, nothing staged is left' {
@@ -106,7 +109,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $script = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir, Database -DataDir '$target' -Force -Confirm:`$false"
         $restoreMs = Measure-Runspace $script
         $restored = Get-TreeState $target
-        $outcomes = @{ old = 0; new = 0 }
+        $outcomes = @{ old = 0; new = 0 }; $slowest = 0
         for ($i = 0; $i -lt $points; $i++) {
             Remove-Item -Recurse -Force $target -ErrorAction Ignore
             New-Item -ItemType Directory $target | Out-Null
@@ -118,7 +121,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $null = $ps.AddScript($script)
             $null = $ps.BeginInvoke()
             Start-Sleep -Milliseconds $delay
-            Stop-Pipeline $ps "at $delay ms of a restore"
+            $slowest = [Math]::Max($slowest, (Stop-Pipeline $ps "at $delay ms of a restore"))
             Assert-NothingLeft "Ctrl+C at $delay ms of a restore"
             $rows = Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database exo
             $rows | Should -BeIn @('299990', '300000') -Because "the database is the old one or the restored one after Ctrl+C at $delay ms"
@@ -129,7 +132,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             elseif (-not (Compare-TreeState $restored $now)) { $outcomes.new++ }
             else { throw "After Ctrl+C at $delay ms the data dir is neither the old nor the restored one" }
         }
-        Write-Host "Restore Ctrl+C: $points stops over $([int]$restoreMs) ms; the data dir was the old one $($outcomes.old) times and the restored one $($outcomes.new) times; the database always whole."
+        Write-Host "Restore Ctrl+C: $points stops over $([int]$restoreMs) ms, the slowest taking $([int]$slowest) ms; the data dir was the old one $($outcomes.old) times and the restored one $($outcomes.new) times; the database always whole."
     }
 
     It 'survives SIGKILL at every point of Backup-ExoPlatform: earlier snapshots pass, the lock is stale and breakable, the next backup succeeds' {

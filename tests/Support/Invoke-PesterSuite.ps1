@@ -33,6 +33,10 @@ $skipped = @($result.Skipped | ForEach-Object {
     $why = if ($_.ErrorRecord -and $_.ErrorRecord.Count) { $_.ErrorRecord[0].Exception.Message } else { 'its block is skipped (-Skip): a part it needs (Tomcat 10, PostgreSQL, MariaDB, javac) is not installed here; build.ps1 Test installs them as root' }
     "Pester: $($_.ExpandedPath): $why"
 })
+# Tests left out by the Soak tag are listed (and counted as skipped), never silently absent.
+$skipped += @($result.NotRun | Where-Object { $_.Tag -contains 'Soak' -or $_.Block.Tag -contains 'Soak' } | ForEach-Object {
+    "Pester: $($_.ExpandedPath): tagged Soak (minutes of load); runs with build.ps1 Test -Soak"
+})
 # A container (file) that failed in BeforeAll counts its tests as failed, not as silently absent.
 $failedBlocks = @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 }).Count
 [pscustomobject]@{
