@@ -135,6 +135,74 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         Write-Host "Restore Ctrl+C: $points stops over $([int]$restoreMs) ms, the slowest taking $([int]$slowest) ms; the data dir was the old one $($outcomes.old) times and the restored one $($outcomes.new) times; the database always whole."
     }
 
+    It 'keeps both passwords out of the command line and the environment of every real child process while it backs up and restores' {
+        $passwords = $Pg.Password, 'Chat-Interrupt-Secret'
+        $seen = @{}; $leaks = @()
+        foreach ($script in "Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -WarningAction SilentlyContinue",
+                            "Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component Database, Chat -Force -Confirm:`$false") {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; $script")
+            $handle = $ps.BeginInvoke()
+            while (-not $handle.IsCompleted) {
+                foreach ($child in Get-LiveProcess -ParentId $PID | Where-Object Id -notin $Baseline) {
+                    try {
+                        $cmdline = [System.IO.File]::ReadAllText("/proc/$($child.Id)/cmdline").Replace([char]0, ' ')
+                        $environ = [System.IO.File]::ReadAllText("/proc/$($child.Id)/environ").Replace([char]0, "`n")
+                    } catch { continue } # it ended meanwhile
+                    $seen[$child.Name] = 1 + [int]$seen[$child.Name]
+                    foreach ($pw in $passwords) { if ($cmdline.Contains($pw) -or $environ.Contains($pw)) { $leaks += "$($child.Name): $cmdline" } }
+                }
+            }
+            $null = $ps.EndInvoke($handle)
+            $ps.Dispose()
+        }
+        $leaks | Should -BeNullOrEmpty
+        $seen.Keys | Should -Contain 'pg_dump' -Because 'the scan must have caught the real tools at work'
+        $seen.Keys | Should -Contain 'pg_restore'
+        Write-Host "Secret scan: $(($seen.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Name) seen $($_.Value) times" }) -join ', '); no password in any command line or environment."
+        $null = Remove-NewSnapshot
+    }
+
+    It 'leaves the database old, restored, or set aside whole after SIGKILL at every point of a restore' {
+        $rng = [System.Random]::new(34)
+        $points = if ($Soak) { 30 } else { 8 }
+        $script = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component Database -Confirm:`$false"
+        $w = [System.Diagnostics.Stopwatch]::StartNew()
+        $null = Invoke-FreshPwsh $script
+        $restoreMs = $w.Elapsed.TotalMilliseconds
+        $outcomes = @{ old = 0; new = 0; aside = 0 }
+        for ($i = 0; $i -lt $points; $i++) {
+            # Start from one database 'exo' with 10 rows fewer than the snapshot: the old data.
+            foreach ($db in @(Invoke-TestPostgresSql $Pg "SELECT datname FROM pg_database WHERE datname LIKE 'exo\_%'" | Where-Object { $_ })) { Invoke-TestPostgresSql $Pg "DROP DATABASE `"$db`"" | Out-Null }
+            Invoke-TestPostgresSql $Pg 'DELETE FROM big WHERE id <= 10' -Database exo | Out-Null
+            $p = Invoke-FreshPwsh -NoWait $script
+            Start-Sleep -Milliseconds ([int]($rng.NextDouble() * $restoreMs))
+            if (-not $p.HasExited) { $p.Kill($false) }
+            $p.WaitForExit()
+            Wait-Until { -not (Get-LiveProcess -Name pg_restore) } -TimeoutSeconds 60 -Because 'an orphaned pg_restore to end'
+            $exists = (Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname = 'exo'") -eq '1'
+            $kept = @(Invoke-TestPostgresSql $Pg "SELECT datname FROM pg_database WHERE datname LIKE 'exo\_pre\_restore\_%'" | Where-Object { $_ })
+            if ($exists) {
+                $rows = Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database exo
+                if ($rows -eq '299990') { $outcomes.old++ }
+                elseif ($rows -eq '300000') {
+                    $outcomes.new++
+                    $kept | Should -HaveCount 1 -Because 'the replaced database is kept'
+                    Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database $kept[0] | Should -Be '299990'
+                }
+                else { throw "After a kill the database holds $rows rows: neither the old nor the restored one" }
+            }
+            else {
+                # Killed between the two renames: the old database waits, whole, under its kept name.
+                $kept | Should -HaveCount 1
+                Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database $kept[0] | Should -Be '299990'
+                Invoke-TestPostgresSql $Pg "ALTER DATABASE `"$($kept[0])`" RENAME TO exo" | Out-Null
+                $outcomes.aside++
+            }
+        }
+        Write-Host "Database restore kills: $points over $([int]$restoreMs) ms; the database was the old one $($outcomes.old) times, the restored one $($outcomes.new) times, set aside whole $($outcomes.aside) times; never half."
+    }
+
     It 'survives SIGKILL at every point of Backup-ExoPlatform: earlier snapshots pass, the lock is stale and breakable, the next backup succeeds' {
         $rng = [System.Random]::new(33)
         $points = if ($Soak) { 40 } else { 10 }
