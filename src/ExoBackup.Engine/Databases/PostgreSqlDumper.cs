@@ -135,7 +135,11 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         var part = new PartRecord { Component = "Database", Name = name, Tool = "pg_dump", ToolVersion = toolVersion?.ToString() ?? "" };
         part.Details["format"] = directory ? "directory" : "custom";
         part.Details["dump"] = rel;
-        var listed = ListTableData(s.Path, rel, o.ToolPaths, ct);
+        // A custom archive is walked block by block to its last byte; a directory one (or a version
+        // the walker does not know) is read whole by pg_restore.
+        var listed = directory ? null : WalkCustomArchive(output, t);
+        if (listed is not null) log.Verbose($"{rel}: every data block walked to the end of the file ({listed.Count} tables with data).");
+        listed ??= ListTableData(s.Path, rel, o.ToolPaths, ct);
         var missing = probe.Tables.Select(x => x.Table).Where(x => !listed.Contains(x)).ToList();
         if (missing.Count > 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
@@ -143,6 +147,17 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         part.Files = DatabaseDumpers.Files(s, files);
         DatabaseDumpers.Record(part, t, probe);
         return part;
+    }
+
+    /// <summary>The custom archive's structure walked to its last byte (PgCustomArchive); null where only pg_restore can tell.</summary>
+    static HashSet<string>? WalkCustomArchive(string path, DatabaseTarget t)
+    {
+        try { return PgCustomArchive.ReadTableData(path); }
+        catch (InvalidDataException e)
+        {
+            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
+                $"The dump of {t.Describe()} is not whole: {e.Message}.", t.Describe(), "Run pg_dump by hand to see why; check the repository's disk.", e);
+        }
     }
 
     /// <summary>
