@@ -73,7 +73,8 @@ public static class TreeRestore
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
-                if (IsCaseInsensitive(Path.GetDirectoryName(staging)!)) RefuseCaseClashes(list);
+                // Where the files will be written: beside the target (a staged restore) or in it (-Path).
+                if (IsCaseInsensitive(filter is null ? Path.GetDirectoryName(staging)! : target)) RefuseCaseClashes(list);
                 if (filter is null) staged.Cleanup.Add(staging);
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
                 staged.Roots.Add((prefix, target, staging, files, bytes));
@@ -318,8 +319,16 @@ public static class TreeRestore
     public static bool IsCaseInsensitive(string folder)
     {
         var probe = Path.Combine(folder, $".exobackup-case-probe-{Guid.NewGuid():N}");
-        using (File.Create(probe, 1, FileOptions.DeleteOnClose))
-            return File.Exists(Path.Combine(folder, Path.GetFileName(probe).ToUpperInvariant()));
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+                return File.Exists(Path.Combine(folder, Path.GetFileName(probe).ToUpperInvariant()));
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // Cannot probe here (read-only, or a file's root): what the platform's usual file systems do.
+            return OperatingSystem.IsWindows() || OperatingSystem.IsMacOS();
+        }
     }
 
     static ExoBackupException Unsafe(string path, string why) =>
