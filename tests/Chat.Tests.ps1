@@ -3,23 +3,19 @@
 BeforeAll {
     Import-Module $env:EXOBACKUP_MODULE -Force
     Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
+    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
     $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
     $StandIns = Join-Path $Support 'StandIns'
     $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-chat-tests-$PID"
     New-Item -ItemType Directory -Force $Root | Out-Null
-    $ServerDll = Join-Path $env:EXOBACKUP_TESTS '../out/tools/mongo-test-server/MongoTestServer.dll'
     $ChatPassword = 'chat:pa$$ "w0rd"'
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in $ServerDll, '--user', 'chat', '--seed', '5000') { $psi.ArgumentList.Add($a) }
-    $psi.Environment['MONGO_TEST_PASSWORD'] = $ChatPassword
-    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
-    $Server = [System.Diagnostics.Process]::Start($psi)
-    $Port = [int](($Server.StandardOutput.ReadLine() -split ' ')[1])
+    $Server = Start-MongoTestServer -User chat -Password $ChatPassword -Seed 5000
+    $Port = $Server.Port
     $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
     $env:EXOBACKUP_STANDIN_LOG = "$Root/standin.log"
 }
 AfterAll {
-    if ($Server) { $Server.StandardInput.Close(); $Server.WaitForExit(5000) | Out-Null; if (-not $Server.HasExited) { $Server.Kill() } }
+    Stop-MongoTestServer $Server
     Remove-Item -Recurse -Force $Root -ErrorAction Ignore
 }
 

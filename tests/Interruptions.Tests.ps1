@@ -22,13 +22,8 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         Invoke-TestPostgresSql $Pg 'CREATE DATABASE exo OWNER exo' | Out-Null
         # Enough rows that pg_dump and its read-back take a second or two: room for interruptions.
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE big AS SELECT g AS id, md5(g::text) || repeat('x', 200) AS txt FROM generate_series(1, 300000) g;" -Database exo | Out-Null
-        $ServerDll = Join-Path $env:EXOBACKUP_TESTS '../out/tools/mongo-test-server/MongoTestServer.dll'
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in $ServerDll, '--user', 'chat', '--seed', '20000') { $psi.ArgumentList.Add($a) }
-        $psi.Environment['MONGO_TEST_PASSWORD'] = 'Chat-Interrupt-Secret'
-        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
-        $Mongo = [System.Diagnostics.Process]::Start($psi)
-        $MongoPort = [int](($Mongo.StandardOutput.ReadLine() -split ' ')[1])
+        $Mongo = Start-MongoTestServer -User chat -Password 'Chat-Interrupt-Secret' -Seed 20000
+        $MongoPort = $Mongo.Port
         $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -ChatDatabase chat -ChatUser chat -ChatPassword 'Chat-Interrupt-Secret' -FileCount 2000 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
@@ -62,17 +57,21 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $ps.Dispose()
             $ms
         }
-        # Ctrl+C; returns how long the pipeline took to stop.
-        function Stop-Pipeline($Ps, [string] $When) {
+        # Runs the script in a new runspace, presses Ctrl+C after the delay; returns how long the pipeline took to stop.
+        function Invoke-CtrlC([string] $Script, [int] $DelayMs, [string] $When) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript($Script)
+            $null = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds $DelayMs
             $w = [System.Diagnostics.Stopwatch]::StartNew()
-            $stopping = $Ps.BeginStop($null, $null)
+            $stopping = $ps.BeginStop($null, $null)
             if (-not $stopping.AsyncWaitHandle.WaitOne(30000)) { throw "Ctrl+C $When did not stop the pipeline within 30 s" }
-            $Ps.Dispose()
+            $ps.Dispose()
             $w.Elapsed.TotalMilliseconds
         }
     }
     AfterAll {
-        if ($Mongo) { $Mongo.StandardInput.Close(); $Mongo.WaitForExit(5000) | Out-Null; if (-not $Mongo.HasExited) { $Mongo.Kill() } }
+        Stop-MongoTestServer $Mongo
         Stop-TestPostgres $Pg
     }
 
@@ -86,11 +85,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $completed = 0; $late = @(); $slowest = 0
         for ($i = 0; $i -lt $points; $i++) {
             $delay = [int]($rng.NextDouble() * $backupMs)
-            $ps = [powershell]::Create()
-            $null = $ps.AddScript($script)
-            $null = $ps.BeginInvoke()
-            Start-Sleep -Milliseconds $delay
-            $slowest = [Math]::Max($slowest, (Stop-Pipeline $ps "at $delay ms of a backup"))
+            $slowest = [Math]::Max($slowest, (Invoke-CtrlC $script $delay "at $delay ms of a backup"))
             Assert-NothingLeft "Ctrl+C at $delay ms of a backup"
             "$Repo/lock.json" | Should -Not -Exist -Because "Ctrl+C at $delay ms releases the lock"
             Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty -Because "Ctrl+C at $delay ms removes the unfinished snapshot"
@@ -117,11 +112,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $old = Get-TreeState $target
             Invoke-TestPostgresSql $Pg 'DELETE FROM big WHERE id <= 10' -Database exo | Out-Null
             $delay = [int]($rng.NextDouble() * $restoreMs)
-            $ps = [powershell]::Create()
-            $null = $ps.AddScript($script)
-            $null = $ps.BeginInvoke()
-            Start-Sleep -Milliseconds $delay
-            $slowest = [Math]::Max($slowest, (Stop-Pipeline $ps "at $delay ms of a restore"))
+            $slowest = [Math]::Max($slowest, (Invoke-CtrlC $script $delay "at $delay ms of a restore"))
             Assert-NothingLeft "Ctrl+C at $delay ms of a restore"
             $rows = Invoke-TestPostgresSql $Pg 'SELECT count(*) FROM big' -Database exo
             $rows | Should -BeIn @('299990', '300000') -Because "the database is the old one or the restored one after Ctrl+C at $delay ms"
@@ -171,9 +162,11 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $null = Invoke-FreshPwsh $script
         $restoreMs = $w.Elapsed.TotalMilliseconds
         $outcomes = @{ old = 0; new = 0; aside = 0 }
+        function Get-Staging { @(Invoke-TestPostgresSql $Pg "SELECT datname FROM pg_database WHERE datname LIKE 'exo\_exobackup\_staged\_%'" | Where-Object { $_ }) }
         for ($i = 0; $i -lt $points; $i++) {
-            # Start from one database 'exo' with 10 rows fewer than the snapshot: the old data.
-            foreach ($db in @(Invoke-TestPostgresSql $Pg "SELECT datname FROM pg_database WHERE datname LIKE 'exo\_%'" | Where-Object { $_ })) { Invoke-TestPostgresSql $Pg "DROP DATABASE `"$db`"" | Out-Null }
+            # Start from one database 'exo' with 10 rows fewer than the snapshot: the old data. Staging
+            # databases that kills left stay: the next restore that gets that far drops them.
+            foreach ($db in @(Invoke-TestPostgresSql $Pg "SELECT datname FROM pg_database WHERE datname LIKE 'exo\_pre\_restore\_%'" | Where-Object { $_ })) { Invoke-TestPostgresSql $Pg "DROP DATABASE `"$db`"" | Out-Null }
             Invoke-TestPostgresSql $Pg 'DELETE FROM big WHERE id <= 10' -Database exo | Out-Null
             $p = Invoke-FreshPwsh -NoWait $script
             Start-Sleep -Milliseconds ([int]($rng.NextDouble() * $restoreMs))
@@ -200,7 +193,10 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
                 $outcomes.aside++
             }
         }
-        Write-Host "Database restore kills: $points over $([int]$restoreMs) ms; the database was the old one $($outcomes.old) times, the restored one $($outcomes.new) times, set aside whole $($outcomes.aside) times; never half."
+        $left = Get-Staging
+        Restore-ExoSnapshot -Repository $Repo -Id $Good.Id -Component Database -Force -Confirm:$false | Out-Null
+        Get-Staging | Should -BeNullOrEmpty -Because 'the next restore drops the staging databases that killed ones left'
+        Write-Host "Database restore kills: $points over $([int]$restoreMs) ms; the database was the old one $($outcomes.old) times, the restored one $($outcomes.new) times, set aside whole $($outcomes.aside) times; never half. $($left.Count) staging database(s) left by the kills, dropped by the next restore."
     }
 
     It 'survives SIGKILL at every point of Backup-ExoPlatform: earlier snapshots pass, the lock is stale and breakable, the next backup succeeds' {

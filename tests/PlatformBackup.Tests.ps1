@@ -18,11 +18,8 @@ Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
         $Pg = Start-TestPostgres -Root "$Root/pg"
         Invoke-TestPostgresSql $Pg 'CREATE DATABASE exo OWNER exo' | Out-Null
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 50000) g;" -Database exo | Out-Null
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in (Join-Path $env:EXOBACKUP_TESTS '../out/tools/mongo-test-server/MongoTestServer.dll'), '--seed', '2000') { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
-        $Mongo = [System.Diagnostics.Process]::Start($psi)
-        $MongoPort = [int](($Mongo.StandardOutput.ReadLine() -split ' ')[1])
+        $Mongo = Start-MongoTestServer -Seed 2000
+        $MongoPort = $Mongo.Port
         $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -FileCount 1500 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
@@ -30,7 +27,7 @@ Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
     }
     AfterAll {
         Stop-TestPostgres $Pg
-        if ($Mongo) { $Mongo.StandardInput.Close(); if (-not $Mongo.WaitForExit(5000)) { $Mongo.Kill() } }
+        Stop-MongoTestServer $Mongo
     }
 
     It 'refuses while eXo runs, without -StopPlatform or -AllowOnline' {

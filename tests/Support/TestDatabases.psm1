@@ -83,4 +83,29 @@ function Stop-TestMariaDb {
     Remove-Item -Recurse -Force $Db.Root -ErrorAction Ignore
 }
 
-Export-ModuleMember -Function Get-FreeTcpPort, Start-TestPostgres, Invoke-TestPostgresSql, Stop-TestPostgres, Start-TestMariaDb, Invoke-TestMariaDbSql, Stop-TestMariaDb
+function Start-MongoTestServer {
+    <#
+    The MongoDB wire-protocol test server (tests/Support/MongoTestServer, built by build.ps1 Test) on a
+    free port: -User and -Password turn on SCRAM-SHA-256 (the password goes by environment, never argv),
+    -Seed fills chat.messages with that many documents. Returns the process and its port.
+    #>
+    param([string] $User, [string] $Password, [int] $Seed = 0)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.ArgumentList.Add((Join-Path $PSScriptRoot '../../out/tools/mongo-test-server/MongoTestServer.dll'))
+    if ($User) { $psi.ArgumentList.Add('--user'); $psi.ArgumentList.Add($User); $psi.Environment['MONGO_TEST_PASSWORD'] = $Password }
+    if ($Seed) { $psi.ArgumentList.Add('--seed'); $psi.ArgumentList.Add("$Seed") }
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $port = [int](($process.StandardOutput.ReadLine() -split ' ')[1])
+    [pscustomobject]@{ Process = $process; Port = $port; Host = "127.0.0.1:$port" }
+}
+
+function Stop-MongoTestServer {
+    <# Closes its standard input (it exits then), and kills it if it has not after 5 s. #>
+    param($Server)
+    if (-not $Server) { return }
+    $Server.Process.StandardInput.Close()
+    if (-not $Server.Process.WaitForExit(5000)) { $Server.Process.Kill() }
+}
+
+Export-ModuleMember -Function Get-FreeTcpPort, Start-TestPostgres, Invoke-TestPostgresSql, Stop-TestPostgres, Start-TestMariaDb, Invoke-TestMariaDbSql, Stop-TestMariaDb, Start-MongoTestServer, Stop-MongoTestServer

@@ -92,6 +92,8 @@ public interface IDatabaseDumper
     bool CanSwap { get; }
     /// <summary>The longest database name the engine takes.</summary>
     int MaxNameLength { get; }
+    /// <summary>Drops the databases whose names start with the prefix and that no session uses (staging databases a killed restore left); returns their names.</summary>
+    IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct);
     /// <summary>Puts the staged database in the target's place, keeping the one there as <paramref name="keepAs"/> (dropping it when null); returns the kept name.</summary>
     string? Swap(DatabaseTarget target, string staged, string? keepAs, IOperationLog log, CancellationToken ct);
     /// <summary>Every table and its exact row count, on a connection of its own.</summary>

@@ -131,6 +131,9 @@ public sealed class DatabaseRestorer : IComponentRestorer
                 var dumper = DatabaseDumpers.For(t.Engine);
                 if (!dumper.CanSwap) { staged.Items.Add((part, t, null, null)); continue; }
                 var staging = t with { Database = DatabaseDumpers.StagingName(t.Database, r.Stamp, dumper.MaxNameLength) };
+                // A restore killed outright left its staging database; none of its sessions remain.
+                var leftover = dumper.DropUnused(t, staging.Database[..^r.Stamp.Length], ct);
+                if (leftover.Count > 0) log.Verbose($"Dropped {leftover.Count} staging database(s) that interrupted restores left: {string.Join(", ", leftover)}.");
                 staged.Items.Add((part, t, staging.Database, null));
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var done = dumper.Restore(staging, snapshot, part, Options(r, discard: true), log, ct);

@@ -291,6 +291,20 @@ public sealed class MySqlDumper : IDatabaseDumper
         return keepAs;
     }
 
+    public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
+    {
+        using var admin = Connect(server, null);
+        var names = new List<string>();
+        using (var cmd = new MySqlCommand("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@p)) = @p AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)", admin))
+        {
+            cmd.Parameters.AddWithValue("@p", namePrefix);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) names.Add(r.GetString(0));
+        }
+        foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
+        return names;
+    }
+
     static void Exec(MySqlConnection admin, string sql)
     {
         using var cmd = new MySqlCommand(sql, admin);

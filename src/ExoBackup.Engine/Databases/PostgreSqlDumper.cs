@@ -242,6 +242,20 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         return kept;
     }
 
+    public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
+    {
+        using var admin = Connect(server, "postgres");
+        var names = new List<string>();
+        using (var cmd = new NpgsqlCommand("SELECT datname FROM pg_database WHERE left(datname, length(@p)) = @p AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)", admin))
+        {
+            cmd.Parameters.AddWithValue("p", namePrefix);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) names.Add(r.GetString(0));
+        }
+        foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
+        return names;
+    }
+
     static void Exec(NpgsqlConnection admin, string sql)
     {
         using var cmd = new NpgsqlCommand(sql, admin);

@@ -183,6 +183,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
     public int MaxNameLength => 128;
     public string? Swap(DatabaseTarget target, string staged, string? keepAs, IOperationLog log, CancellationToken ct) =>
         throw new NotSupportedException("SQL Server restores in place.");
+    public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct) => [];
 
     public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct) => Probe(t, ct).Tables;
 
