@@ -18,6 +18,10 @@ public sealed record DatabaseTarget(
 {
     public string Describe() => $"{Engine} {Host}:{Port}/{Database}";
 
+    /// <summary>Whether the server runs on this machine (and so shares its CPUs with the dump tool).</summary>
+    public bool IsLocal => Host is "localhost" or "127.0.0.1" or "::1" or "[::1]"
+        || Host.Equals(System.Net.Dns.GetHostName(), StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Datasources that share a (server, database) are dumped once.</summary>
     public static List<DatabaseTarget> From(IEnumerable<DatasourceInfo> datasources, string? user, string? password) =>
         datasources.Where(d => d.Engine is not (DatabaseEngine.Hsqldb or DatabaseEngine.Unknown))

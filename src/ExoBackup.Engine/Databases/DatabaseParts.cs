@@ -54,6 +54,10 @@ public static class DatabaseParts
             if (probe.OtherSessions > 0 && stopped)
                 log.Warning($"{probe.OtherSessions} other session(s) are connected to {t.Describe()} although eXo is stopped here: another cluster node, or another client, may still write to it.");
             var name = DatabaseDumpers.PartName(t, targets);
+            // The exact row counts scan every table. On a small machine that also runs the server,
+            // beside the dump they only compete with it for the CPUs (measured on 2 cores: 0.45 s
+            // beside pg_dump, 0.22 s alone), so there they are taken first.
+            if (t.IsLocal && Environment.ProcessorCount <= 2) _ = probe.Tables;
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
                 var p = dumper.Dump(t, probe, snapshot, name, options, log, ct);
