@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -66,56 +67,164 @@ public sealed class FileIndex
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
+    // Entry lines are the bulk of an index (one per path of the tree): they are written and read by
+    // hand with Utf8JsonWriter/Utf8JsonReader, the same JSON the serializer writes, in a fraction of
+    // its time (an incremental backup of 100,000 files reads one index and writes another).
+    static readonly JsonWriterOptions LineOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
     public static void Write(Stream output, IndexHeader header, IEnumerable<IndexEntry> entries, IEnumerable<string> deleted)
     {
-        using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        writer.WriteLine(JsonSerializer.Serialize(header, Json.IndexHeader));
-        foreach (var e in entries) writer.WriteLine(JsonSerializer.Serialize(e, Json.IndexEntry));
-        foreach (var d in deleted) writer.WriteLine(JsonSerializer.Serialize(new IndexLine { Deleted = d }, Json.IndexLine));
+        var buffer = new ArrayBufferWriter<byte>(1 << 17);
+        using var json = new Utf8JsonWriter(buffer, LineOptions);
+        void EndLine()
+        {
+            json.Flush();
+            json.Reset();
+            buffer.GetSpan(1)[0] = (byte)'\n';
+            buffer.Advance(1);
+            if (buffer.WrittenCount < 1 << 16) return;
+            output.Write(buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
+        }
+        JsonSerializer.Serialize(json, header, Json.IndexHeader);
+        EndLine();
+        foreach (var e in entries)
+        {
+            WriteEntry(json, e);
+            EndLine();
+        }
+        foreach (var d in deleted)
+        {
+            JsonSerializer.Serialize(json, new IndexLine { Deleted = d }, Json.IndexLine);
+            EndLine();
+        }
+        output.Write(buffer.WrittenSpan);
+    }
+
+    static void WriteEntry(Utf8JsonWriter w, IndexEntry e)
+    {
+        w.WriteStartObject();
+        w.WriteString("p"u8, e.Path);
+        w.WriteString("t"u8, [e.Kind]);
+        w.WriteNumber("m"u8, e.Mode);
+        w.WriteNumber("u"u8, e.Uid);
+        w.WriteNumber("g"u8, e.Gid);
+        w.WriteNumber("s"u8, e.Size);
+        w.WriteNumber("n"u8, e.MtimeNs);
+        if (e.Hash is not null) w.WriteString("h"u8, e.Hash);
+        if (e.Link is not null) w.WriteString("l"u8, e.Link);
+        if (e.Archive is not null) w.WriteString("a"u8, e.Archive);
+        w.WriteEndObject();
+    }
+
+    /// <summary>One entry line; unknown properties are skipped, anything else malformed throws (JsonException, FormatException, InvalidOperationException).</summary>
+    static IndexEntry ReadEntry(ReadOnlySpan<byte> line)
+    {
+        var r = new Utf8JsonReader(line);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new JsonException("the line is not a JSON object");
+        var e = new IndexEntry();
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            // Every name is one letter (never escaped by the writer); a longer one is unknown, skipped.
+            var name = r.ValueIsEscaped ? (r.GetString() is [var c] ? c : '\0') : r.ValueSpan.Length == 1 ? (char)r.ValueSpan[0] : '\0';
+            if (!r.Read()) break;
+            switch (name)
+            {
+                case 'p': e.Path = r.GetString() ?? throw new JsonException("the path is null"); break;
+                case 't': e.Kind = r.GetString() is [var k] ? k : throw new JsonException("the type is not one character"); break;
+                case 'm': e.Mode = r.GetInt32(); break;
+                case 'u': e.Uid = r.GetInt32(); break;
+                case 'g': e.Gid = r.GetInt32(); break;
+                case 's': e.Size = r.GetInt64(); break;
+                case 'n': e.MtimeNs = r.GetInt64(); break;
+                case 'h': e.Hash = r.GetString(); break;
+                case 'l': e.Link = r.GetString(); break;
+                case 'a': e.Archive = r.GetString(); break;
+                default: r.Skip(); break;
+            }
+        }
+        if (r.TokenType != JsonTokenType.EndObject || r.Read()) throw new JsonException("the object is not closed, or text follows it");
+        return e;
     }
 
     /// <summary>Reads an index; a damaged one is an InvalidData error naming the file and line.</summary>
     public static FileIndex Read(string file)
     {
         using var stream = Compression.OpenRead(file);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
         var lineNo = 0;
         try
         {
-            var first = reader.ReadLine();
-            lineNo = 1;
-            var header = first is null ? null : JsonSerializer.Deserialize(first, Json.IndexHeader);
-            if (header is null || header.Format != 1 || string.IsNullOrEmpty(header.Snapshot))
-                throw Bad(file, 1, "no index header");
-            if (header.HashAlgorithm != ContentHash.Algorithm)
-                throw Bad(file, 1, $"unknown hash algorithm '{header.HashAlgorithm}'");
-            var index = new FileIndex { Header = header };
-            string? line;
-            while ((line = reader.ReadLine()) is not null)
+            FileIndex? index = null;
+            foreach (var line in Lines(stream))
             {
                 lineNo++;
-                if (line.Length == 0) continue;
-                if (line.StartsWith("{\"deleted\"", StringComparison.Ordinal))
+                var span = line.Span;
+                if (index is null)
                 {
-                    var d = JsonSerializer.Deserialize(line, Json.IndexLine)?.Deleted ?? throw Bad(file, lineNo, "empty deletion");
-                    index.Deleted.Add(d);
+                    var header = JsonSerializer.Deserialize(span, Json.IndexHeader);
+                    if (header is null || header.Format != 1 || string.IsNullOrEmpty(header.Snapshot))
+                        throw Bad(file, 1, "no index header");
+                    if (header.HashAlgorithm != ContentHash.Algorithm)
+                        throw Bad(file, 1, $"unknown hash algorithm '{header.HashAlgorithm}'");
+                    index = new FileIndex { Header = header };
                     continue;
                 }
-                var e = JsonSerializer.Deserialize(line, Json.IndexEntry) ?? throw Bad(file, lineNo, "empty entry");
+                if (span.Length == 0) continue;
+                if (span.StartsWith("{\"deleted\""u8))
+                {
+                    index.Deleted.Add(JsonSerializer.Deserialize(span, Json.IndexLine)?.Deleted ?? throw Bad(file, lineNo, "empty deletion"));
+                    continue;
+                }
+                var e = ReadEntry(span);
                 if (e.Path.Length == 0 || e.Kind is not ('f' or 'd' or 'l'))
                     throw Bad(file, lineNo, $"entry without a path or with unknown type '{e.Kind}'");
                 if (e.Kind == 'f' && (e.Hash is null || e.Archive is null))
                     throw Bad(file, lineNo, $"file '{e.Path}' has no hash or archive");
                 index.Entries[e.Path] = e;
             }
-            return index;
+            return index ?? throw Bad(file, 1, "no index header");
         }
-        catch (JsonException e) { throw Bad(file, lineNo, e.Message, e); }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { throw Bad(file, lineNo, e.Message, e); }
         catch (Exception e) when (e is IOException or InvalidDataException or ZstdSharp.ZstdException && e is not FileNotFoundException)
         {
             throw new ExoBackupException("ExoBackup.IndexCorrupt", ErrorKind.InvalidData,
                 $"The index '{file}' cannot be read (line {lineNo}): {e.Message}", file,
                 "Run Test-ExoSnapshot on this snapshot; restore from another snapshot if it fails.", e);
+        }
+    }
+
+    /// <summary>The stream's lines as UTF-8 bytes, without their '\n' (valid until the next line is taken).</summary>
+    static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream stream)
+    {
+        var buffer = new byte[1 << 16];
+        int start = 0, end = 0;
+        var eof = false;
+        while (true)
+        {
+            var nl = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+            if (nl >= 0)
+            {
+                yield return buffer.AsMemory(start, nl);
+                start += nl + 1;
+                continue;
+            }
+            if (eof)
+            {
+                if (end > start) yield return buffer.AsMemory(start, end - start);
+                yield break;
+            }
+            // Keep the unfinished line at the front, make room (a line longer than the buffer grows it), read on.
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+            if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            var n = stream.Read(buffer, end, buffer.Length - end);
+            if (n == 0) eof = true;
+            end += n;
         }
     }
 
