@@ -14,9 +14,11 @@ Describe 'Package' {
         $pkg.Folder | Should -Exist
         "$($pkg.Folder)/Dependencies/ExoBackup.Engine.dll" | Should -Exist
         $pkg.Package | Should -BeLike '*ExoBackup.0.1.0.nupkg'
-        # A fresh pwsh with its own HOME: the CurrentUser module folder is a temporary one.
+        # A fresh pwsh with its own HOME: the CurrentUser module folder is a temporary one. Its
+        # .local/share must exist: .NET names no LocalApplicationData otherwise, and PSResourceGet
+        # then writes its repository list into the working folder (the repository's root).
         $r = Invoke-FreshPwsh @"
-`$env:HOME = '$Root/home'; New-Item -ItemType Directory -Force `$env:HOME | Out-Null
+`$env:HOME = '$Root/home'; New-Item -ItemType Directory -Force `$env:HOME/.local/share | Out-Null
 `$ErrorActionPreference = 'Stop'
 Register-PSResourceRepository -Name exotest -Uri '$Root/package/repository' -Trusted -Force
 try {
