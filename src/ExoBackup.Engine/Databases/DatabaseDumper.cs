@@ -47,7 +47,7 @@ public sealed record TableCount(string Table, long Rows);
 
 /// <summary>
 /// What the pre-dump check found on the server. The exact row counts are taken on a connection of
-/// their own while the dump runs (they take as long as a scan of every table); Tables waits for them.
+/// their own, started at once (they take as long as a scan of every table); Tables waits for them.
 /// </summary>
 public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting, IReadOnlyDictionary<string, string> Position)
 {
@@ -73,8 +73,11 @@ public sealed class DatabaseRestoreOptions
     public string? DataFilePath { get; init; }
 }
 
-/// <summary>The result of restoring one database.</summary>
-public sealed record DatabaseRestored(string Database, string? PreviousKeptAs, long Tables, long Rows);
+/// <summary>
+/// The result of restoring one database: the row counts of its tables as counted after the restore,
+/// or null where the engine took them from the manifest instead (SQL Server).
+/// </summary>
+public sealed record DatabaseRestored(string Database, string? PreviousKeptAs, long Tables, long Rows, IReadOnlyList<TableCount>? Counted = null);
 
 /// <summary>One database engine: check, dump, verify and restore with the engine's own tools.</summary>
 public interface IDatabaseDumper

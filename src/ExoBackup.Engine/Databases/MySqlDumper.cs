@@ -53,9 +53,9 @@ public sealed class MySqlDumper : IDatabaseDumper
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, t.Database);
-        object? Scalar(string sql) { using var cmd = new MySqlCommand(sql, c); cmd.Parameters.AddWithValue("@db", t.Database); return cmd.ExecuteScalar(); }
-        var version = Scalar("SELECT VERSION()")?.ToString() ?? "";
-        var sessions = Convert.ToInt64(Scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()"));
+        string version;
+        using (var cmd = new MySqlCommand("SELECT VERSION()", c)) version = cmd.ExecuteScalar()?.ToString() ?? "";
+        var sessions = Scalar(c, OtherSessionsSql, t.Database);
         var position = new Dictionary<string, string>();
         foreach (var sql in new[] { "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS" })
         {
@@ -68,12 +68,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             }
             catch (MySqlException) { } // no binary log, no privilege, or the other spelling of the statement
         }
-        using (var cmd = new MySqlCommand("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", c))
-        {
-            cmd.Parameters.AddWithValue("@db", t.Database);
-            using var r = cmd.ExecuteReader();
-            if (r.Read()) { position["charset"] = r.GetString(0); position["collation"] = r.GetString(1); }
-        }
+        if (DefaultCharset(c, t.Database) is var (charset, collation)) { position["charset"] = charset; position["collation"] = collation; }
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
         return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
     }
@@ -208,7 +203,7 @@ public sealed class MySqlDumper : IDatabaseDumper
                     t.Describe(), "Read the message; the kept database holds the data that was replaced.");
         }
         var counts = CountRows(t, ct);
-        return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
+        return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows), counts);
     }
 
     public bool CanSwap => true;
@@ -318,11 +313,13 @@ public sealed class MySqlDumper : IDatabaseDumper
         return Convert.ToInt64(cmd.ExecuteScalar());
     }
 
+    const string OtherSessionsSql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()";
+
     static bool Exists(MySqlConnection admin, string db) => Scalar(admin, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", db) > 0;
 
     static void RefuseIfInUse(MySqlConnection admin, DatabaseTarget t)
     {
-        var sessions = Scalar(admin, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", t.Database);
+        var sessions = Scalar(admin, OtherSessionsSql, t.Database);
         if (sessions > 0)
             throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
                 $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
@@ -338,13 +335,17 @@ public sealed class MySqlDumper : IDatabaseDumper
         return list;
     }
 
-    static string Charset(MySqlConnection admin, string db)
+    static (string Charset, string Collation)? DefaultCharset(MySqlConnection c, string db)
     {
-        using var cmd = new MySqlCommand("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", admin);
+        using var cmd = new MySqlCommand("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", c);
         cmd.Parameters.AddWithValue("@db", db);
         using var r = cmd.ExecuteReader();
-        return r.Read() ? $"CHARACTER SET {r.GetString(0)} COLLATE {r.GetString(1)}" : "";
+        return r.Read() ? (r.GetString(0), r.GetString(1)) : null;
     }
+
+    /// <summary>The CREATE/ALTER DATABASE clause that gives a database the defaults of another.</summary>
+    static string Charset(MySqlConnection admin, string db) =>
+        DefaultCharset(admin, db) is var (charset, collation) ? $"CHARACTER SET {charset} COLLATE {collation}" : "";
 
     /// <summary>Views, routines and events stay behind when tables move: eXo's schemas have none, and a restore that would lose them is refused.</summary>
     static void RefuseObjectsThatCannotMove(MySqlConnection admin, string db, DatabaseTarget t)
@@ -363,8 +364,7 @@ public sealed class MySqlDumper : IDatabaseDumper
     public void Drop(DatabaseTarget t, CancellationToken ct)
     {
         using var admin = Connect(t, null);
-        using var cmd = new MySqlCommand($"DROP DATABASE IF EXISTS {Quote(t.Database)}", admin);
-        cmd.ExecuteNonQuery();
+        Exec(admin, $"DROP DATABASE IF EXISTS {Quote(t.Database)}");
     }
 
     public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct)

@@ -222,7 +222,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
             throw;
         }
         var counts = CountRows(t, ct);
-        return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows));
+        return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows), counts);
     }
 
     public bool CanSwap => true;
@@ -295,8 +295,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public void Drop(DatabaseTarget t, CancellationToken ct)
     {
         using var admin = Connect(t, "postgres");
-        using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Quote(t.Database)}", admin);
-        cmd.ExecuteNonQuery();
+        Exec(admin, $"DROP DATABASE IF EXISTS {Quote(t.Database)}");
     }
 
     public IReadOnlyList<TableCount> CountRows(DatabaseTarget t, CancellationToken ct)

@@ -103,7 +103,7 @@ public static class SnapshotTest
         {
             var done = dumper.Restore(target, snapshot, part, new DatabaseRestoreOptions { ToolPaths = toolPaths, DiscardReplaced = true }, log, ct);
             var expected = DatabaseParts.RowCounts(part);
-            var restored = dumper.CountRows(target, ct);
+            var restored = done.Counted ?? dumper.CountRows(target, ct); // the restore counted them already, except on SQL Server
             var diff = expected.Where(e => restored.FirstOrDefault(r => r.Table == e.Key)?.Rows != e.Value).Select(e => e.Key).ToList();
             return diff.Count == 0
                 ? new VerifyFinding(snapshot.Id, part.Key, part.Details["dump"], true, $"restored into {scratchName}: {done.Tables} table(s), {done.Rows:N0} rows, as recorded")
