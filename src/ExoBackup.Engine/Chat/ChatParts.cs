@@ -104,6 +104,22 @@ public static class ChatParts
         catch (Exception e) when (e is MongoException or TimeoutException) { throw Describe(e, t); }
     }
 
+    /// <summary>The collections and views of a database, as listCollections describes them (options, type, uuid).</summary>
+    static List<BsonDocument> ListCollections(IMongoDatabase db, ChatTarget t, CancellationToken ct) =>
+        Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
+
+    /// <summary>mongodump or mongorestore, unless the method is Driver; with Auto, none (the driver does the work) where it is not installed.</summary>
+    static ExternalTool? FindTool(ChatMethod method, IReadOnlyList<string> toolPaths, string name, IOperationLog log)
+    {
+        if (method == ChatMethod.Driver) return null;
+        try { return ExternalTool.Find(toolPaths, "mongodb-database-tools", name); }
+        catch (ExoBackupException) when (method == ChatMethod.Auto)
+        {
+            log.Verbose($"{name} is not installed: the driver does its work.");
+            return null;
+        }
+    }
+
     /// <summary>Lists the databases: the server answers and the credentials work, or a clear error says which not.</summary>
     public static void Ping(ChatTarget t, CancellationToken ct) => Guard(t, () => Client(t).ListDatabaseNames(ct).ToList());
 
@@ -112,13 +128,8 @@ public static class ChatParts
         var client = Client(t);
         var db = client.GetDatabase(t.Database);
         var version = Guard(t, () => client.GetDatabase("admin").RunCommand<BsonDocument>(new BsonDocument("buildInfo", 1), cancellationToken: ct)["version"].AsString);
-        var collections = Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
-        ExternalTool? tool = null;
-        if (method != ChatMethod.Driver)
-        {
-            try { tool = ExternalTool.Find(toolPaths, "mongodb-database-tools", "mongodump"); }
-            catch (ExoBackupException) when (method == ChatMethod.Auto) { log.Verbose("mongodump is not installed: the driver writes mongodump's layout."); }
-        }
+        var collections = ListCollections(db, t, ct);
+        var tool = FindTool(method, toolPaths, "mongodump", log);
         var part = new PartRecord { Component = Component, Name = Component };
         var outDir = Path.Combine(s.Path, "chat");
         var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
@@ -270,20 +281,14 @@ public static class ChatParts
         {
             // MongoDB cannot rename a database: the one replaced is dumped into the repository first.
             var keepDir = Path.Combine(repo.Root, "pre-restore-" + stamp);
-            var keep = new SnapshotEntry("pre-restore-" + stamp, keepDir, SnapshotStatus.InProgress, new SnapshotManifest());
             Directory.CreateDirectory(keepDir);
             var db = client.GetDatabase(t.Database);
-            var colls = Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
+            var colls = ListCollections(db, t, ct);
             DriverDump(db, t, Path.Combine(keepDir, "chat"), colls, new PartRecord(), log, ct);
             kept = Path.Combine(keepDir, "chat", t.Database);
             log.Verbose($"Kept the database it replaces as the dump {kept}.");
         }
-        ExternalTool? tool = null;
-        if (method != ChatMethod.Driver)
-        {
-            try { tool = ExternalTool.Find(toolPaths, "mongodb-database-tools", "mongorestore"); }
-            catch (ExoBackupException) when (method == ChatMethod.Auto) { }
-        }
+        var tool = FindTool(method, toolPaths, "mongorestore", log);
         Guard(t, () => { client.DropDatabase(t.Database, ct); return 0; });
         var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
         if (tool is not null)
