@@ -252,10 +252,14 @@ public static class ChatParts
         }
     }
 
+    /// <summary>The documents of each collection, as the part recorded them when it was taken.</summary>
+    public static IReadOnlyDictionary<string, long> DocumentCounts(PartRecord part) =>
+        JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+
     /// <summary>Test-ExoSnapshot -Level Archive: every document of every collection parses, and the counts match.</summary>
     public static string VerifyArchive(SnapshotEntry s, PartRecord part)
     {
-        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+        var expected = DocumentCounts(part);
         var dir = Path.Combine(s.Path, "chat", part.Details["database"]);
         foreach (var (coll, count) in expected)
         {
@@ -290,7 +294,7 @@ public static class ChatParts
         }
         var tool = FindTool(method, toolPaths, "mongorestore", log);
         Guard(t, () => { client.DropDatabase(t.Database, ct); return 0; });
-        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+        var expected = DocumentCounts(part);
         if (tool is not null)
         {
             using var config = new SecretFile("mongorestore.yaml", ConfigYaml(t with { Database = "" }));

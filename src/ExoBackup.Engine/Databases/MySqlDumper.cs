@@ -157,7 +157,7 @@ public sealed class MySqlDumper : IDatabaseDumper
 
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
-        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+        var expected = DatabaseParts.RowCounts(part);
         var created = new HashSet<string>(StringComparer.Ordinal);
         string? last = null;
         using (var reader = new StreamReader(Compression.OpenRead(Path.Combine(s.Path, part.Details["dump"]))))

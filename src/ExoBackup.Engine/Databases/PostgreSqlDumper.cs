@@ -183,7 +183,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
         var listed = ListTableData(s.Path, part.Details["dump"], toolPaths, ct);
-        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+        var expected = DatabaseParts.RowCounts(part);
         var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
         return $"pg_restore --list reads the dump: data of {listed.Count} table(s)";

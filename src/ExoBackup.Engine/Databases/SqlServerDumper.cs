@@ -173,7 +173,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
             }
         }
         Exec(SqlServerTsql.Restore(t.Database, file, moves));
-        var expected = JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+        var expected = DatabaseParts.RowCounts(part);
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }
 

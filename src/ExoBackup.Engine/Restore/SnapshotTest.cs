@@ -51,7 +51,7 @@ public static class SnapshotTest
         {
             var (collections, documents, _) = Chat.ChatParts.Restore(repo, snapshot, part, t, Chat.ChatMethod.Driver, toolPaths, true, "test", log, ct);
             var db = Chat.ChatParts.Client(t).GetDatabase(scratch);
-            var expected = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+            var expected = Chat.ChatParts.DocumentCounts(part);
             // The count command (not an aggregation): the fewest server features.
             var differ = expected.Where(e => db.RunCommand<MongoDB.Bson.BsonDocument>(new MongoDB.Bson.BsonDocument("count", e.Key), cancellationToken: ct)["n"].ToInt64() != e.Value).Select(e => e.Key).ToList();
             return differ.Count == 0
