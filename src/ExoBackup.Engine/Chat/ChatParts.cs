@@ -27,6 +27,21 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
     public string Describe() => $"MongoDB {string.Join(',', Hosts)}/{Database}";
 
     /// <summary>
+    /// Backup-ExoChat's target: a connection string when given, else the platform's chat settings,
+    /// with -Server (hosts), -Database and the credential in their place where given.
+    /// </summary>
+    public static ChatTarget Resolve(PlatformInfo platform, string? connectionString, string? server, string? database, string? user, string? password)
+    {
+        if (connectionString is not null) return Parse(connectionString, database, user, password);
+        var chat = platform.Chat ?? (server is not null
+            ? new ChatInfo(server.Split(','), database ?? "chat", user is not null, "admin", user, password, "-Server")
+            : throw new ExoBackupException("ExoBackup.ChatNotFound", ErrorKind.ObjectNotFound,
+                $"{platform.Home} has no eXo Chat: no gatein/conf/chat.properties, no EXO_MONGO_* settings, no exo-chat add-on.", platform.Home,
+                "Give -Server (and -Database, -Credential) if the chat database lives elsewhere."));
+        return From(server is null ? chat : chat with { Hosts = server.Split(',') }, database, user, password);
+    }
+
+    /// <summary>
     /// Reads mongodb://[user[:password]@]host[:port][,host…]/[database][?authSource=…]. A password in
     /// the string is taken (and never shown again); -Credential is the better place for it.
     /// </summary>

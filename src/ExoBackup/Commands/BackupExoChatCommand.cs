@@ -38,16 +38,6 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
         BackUpPart(Platform, "the chat database", (_, open, platform, log, ct) =>
-        {
-            if (ConnectionString is not null)
-                return ChatParts.Backup(open, ChatTarget.Parse(ConnectionString, Database, user, password), (ChatMethod)(int)Method, toolPaths, log, ct);
-            var chat = platform.Chat ?? (Server is not null
-                ? new ChatInfo(Server.Split(','), Database ?? "chat", user is not null, "admin", user, password, "-Server")
-                : throw new Engine.ExoBackupException("ExoBackup.ChatNotFound", Engine.ErrorKind.ObjectNotFound,
-                    $"{platform.Home} has no eXo Chat: no gatein/conf/chat.properties, no EXO_MONGO_* settings, no exo-chat add-on.", platform.Home,
-                    "Give -Server (and -Database, -Credential) if the chat database lives elsewhere."));
-            var target = ChatTarget.From(Server is null ? chat : chat with { Hosts = Server.Split(',') }, Database, user, password);
-            return ChatParts.Backup(open, target, (ChatMethod)(int)Method, toolPaths, log, ct);
-        });
+            ChatParts.Backup(open, ChatTarget.Resolve(platform, ConnectionString, Server, Database, user, password), (ChatMethod)(int)Method, toolPaths, log, ct));
     }
 }
