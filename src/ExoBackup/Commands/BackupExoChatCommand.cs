@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using ExoBackup.Engine.Chat;
-using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 
 namespace ExoBackup.Commands;
