@@ -11,7 +11,7 @@ AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'Get-ExoPlatform' {
     It 'reads the embedded default bundle' {
-        $p = Get-ExoPlatform -Path $Hsql.Home
+        $p = Get-ExoPlatform -Platform $Hsql.Home
         $p.PSObject.TypeNames[0] | Should -Be 'ExoBackup.Platform'
         $p.Home | Should -Be $Hsql.Home
         $p.Version | Should -Be '7.0.0'
@@ -69,7 +69,7 @@ Describe 'Get-ExoPlatform' {
 
 Describe 'Get-ExoPlatform on bad input' {
     It 'stops a script with ExoBackup.NotAnExoBundle for a folder that is not a bundle' {
-        { Get-ExoPlatform -Path $Root -ErrorAction Stop } | Should -Throw -ErrorId 'ExoBackup.NotAnExoBundle,ExoBackup.Commands.GetExoPlatformCommand'
+        { Get-ExoPlatform -Platform $Root -ErrorAction Stop } | Should -Throw -ErrorId 'ExoBackup.NotAnExoBundle,ExoBackup.Commands.GetExoPlatformCommand'
     }
     It 'says ExoBackup.PlatformNotFound for a missing folder' {
         $err = $null

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
@@ -97,8 +98,8 @@ public class RepositoryTests : IDisposable
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
         PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
-        Assert.Equal(SnapshotRepository.DirMode, File.GetUnixFileMode(done.Path) & (UnixFileMode)0x1FF);
-        Assert.All(Directory.GetFiles(done.Path), f => Assert.Equal(SnapshotRepository.FileMode0600, File.GetUnixFileMode(f) & (UnixFileMode)0x1FF));
+        Assert.Equal(PrivateFiles.DirectoryPermissions, File.GetUnixFileMode(done.Path) & (UnixFileMode)0x1FF);
+        Assert.All(Directory.GetFiles(done.Path), f => Assert.Equal(PrivateFiles.FilePermissions, File.GetUnixFileMode(f) & (UnixFileMode)0x1FF));
     }
 
     [Fact]

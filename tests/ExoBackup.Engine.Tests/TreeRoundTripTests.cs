@@ -261,7 +261,7 @@ public class TreeEdgeTests : IDisposable
     }
 
     [Fact]
-    public void A_file_that_changes_while_read_is_flagged_and_fails_an_offline_snapshot()
+    public async Task A_file_that_changes_while_read_is_flagged_and_fails_an_offline_snapshot()
     {
         var (repo, p) = Setup();
         var file = Path.Combine(p.Data.DataDir, "files", "growing.bin");
@@ -278,7 +278,7 @@ public class TreeEdgeTests : IDisposable
         {
             part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         }
-        finally { stop.Cancel(); writer.Wait(); }
+        finally { stop.Cancel(); await writer; }
         Assert.Contains("files/growing.bin", part.ChangedWhileRead);
         Assert.Equal("ExoBackup.SnapshotOnline", Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance)).ErrorId);
     }

@@ -17,27 +17,42 @@ function Start-TestPostgres {
     New-Item -ItemType Directory -Force $Root | Out-Null
     chown postgres $Root
     $port = Get-FreeTcpPort
-    & runuser -u postgres -- "$bin/initdb" -D "$Root/data" --auth-local=peer --auth-host=scram-sha-256 -U postgres -E UTF8 --locale=C.UTF-8 | Out-Null
-    if ($LASTEXITCODE) { throw 'initdb failed' }
-    & runuser -u postgres -- "$bin/pg_ctl" -D "$Root/data" -l "$Root/server.log" -w -o "-p $port -k $Root -c listen_addresses=127.0.0.1 -c fsync=off" start | Out-Null
-    if ($LASTEXITCODE) { throw "pg_ctl start failed: $(Get-Content "$Root/server.log" -Raw)" }
+    $null = Invoke-AsPostgres "$bin/initdb" '-D', "$Root/data", '--auth-local=peer', '--auth-host=scram-sha-256', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8'
+    try { $null = Invoke-AsPostgres "$bin/pg_ctl" '-D', "$Root/data", '-l', "$Root/server.log", '-w', '-o', "-p $port -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start' }
+    catch { throw "$_ $(Get-Content "$Root/server.log" -Raw -ErrorAction Ignore)" }
     $pg = [pscustomobject]@{ Engine = 'PostgreSql'; Root = $Root; Port = $port; Host = '127.0.0.1'; User = $User; Password = $Password; Bin = $bin }
     Invoke-TestPostgresSql $pg "CREATE ROLE `"$User`" LOGIN CREATEDB PASSWORD '$($Password.Replace("'", "''"))'" | Out-Null
     $pg
 }
 
+function Invoke-AsPostgres {
+    <#
+    Runs a PostgreSQL tool as the postgres user from "/", a folder it can enter wherever the clone lives
+    (from a 0700 folder it warns 'could not change directory'), and returns its standard output only:
+    standard error goes into the exception when the tool fails, never into the rows a test compares.
+    #>
+    param([Parameter(Mandatory)] [string] $Tool, [string[]] $Arguments = @(), $InputText)
+    Push-Location -LiteralPath '/'
+    try {
+        $all = if ($null -ne $InputText) { $InputText | & runuser -u postgres -- $Tool @Arguments 2>&1 } else { & runuser -u postgres -- $Tool @Arguments 2>&1 }
+        $exit = $LASTEXITCODE
+    }
+    finally { Pop-Location }
+    $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    if ($exit) { throw "$(Split-Path -Leaf $Tool) failed (exit $exit): $($errors -join "`n")" }
+    @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" })
+}
+
 function Invoke-TestPostgresSql {
     <# Runs SQL as the postgres superuser over the private socket; returns the rows (unaligned, tab-separated). #>
     param($Pg, [string] $Sql, [string] $Database = 'postgres')
-    $out = $Sql | & runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -A -t -F "`t" -h $Pg.Root -p $Pg.Port -d $Database -f - 2>&1
-    if ($LASTEXITCODE) { throw "psql failed: $out" }
-    $out
+    Invoke-AsPostgres psql '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-F', "`t", '-h', $Pg.Root, '-p', "$($Pg.Port)", '-d', $Database, '-f', '-' -InputText $Sql
 }
 
 function Stop-TestPostgres {
     param($Pg)
     if (-not $Pg) { return }
-    & runuser -u postgres -- "$($Pg.Bin)/pg_ctl" -D "$($Pg.Root)/data" -m immediate -w stop 2>&1 | Out-Null
+    try { $null = Invoke-AsPostgres "$($Pg.Bin)/pg_ctl" '-D', "$($Pg.Root)/data", '-m', 'immediate', '-w', 'stop' } catch { Write-Warning $_ }
     Remove-Item -Recurse -Force $Pg.Root -ErrorAction Ignore
 }
 

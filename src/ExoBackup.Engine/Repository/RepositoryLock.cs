@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using ExoBackup.Engine.Platform;
@@ -67,11 +68,7 @@ public static class RepositoryLock
                 try { File.Delete(left); } catch (IOException) { }
         try
         {
-            using (var fs = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
+            using (var fs = PrivateFiles.OpenWrite(temp, FileMode.CreateNew))
             {
                 JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
                 fs.Flush(true);

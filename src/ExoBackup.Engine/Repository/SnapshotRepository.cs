@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,8 +26,6 @@ public sealed partial class SnapshotRepository
 
     public string Root { get; }
 
-    public static readonly UnixFileMode DirMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    public static readonly UnixFileMode FileMode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static SnapshotRepository Open(string path, bool create)
     {
@@ -55,7 +54,7 @@ public sealed partial class SnapshotRepository
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
             throw new ExoBackupException("ExoBackup.RepositoryNotEmpty", ErrorKind.InvalidArgument,
                 $"'{root}' is not empty and is not an ExoBackup repository; a repository needs a folder of its own.", root, "Give an empty or new folder.");
-        CreatePrivateDirectory(root);
+        PrivateFiles.CreateDirectory(root);
         WriteAllTextDurable(marker, JsonSerializer.Serialize(new { formatVersion = 1, created = DateTimeOffset.UtcNow, tool = "ExoBackup" }, SnapshotManifest.Json));
         return new SnapshotRepository(root);
     }
@@ -149,7 +148,7 @@ public sealed partial class SnapshotRepository
         try
         {
             var dir = PartialPath(id);
-            CreatePrivateDirectory(dir);
+            PrivateFiles.CreateDirectory(dir);
             var m = new SnapshotManifest
             {
                 Id = id,
@@ -228,18 +227,14 @@ public sealed partial class SnapshotRepository
 
     public static FileStream CreateFile(string path)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        return new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Create, Access = FileAccess.Write, BufferSize = 1 << 16,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : FileMode0600,
-        });
+        PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return PrivateFiles.OpenWrite(path, FileMode.Create, 1 << 16);
     }
 
     public void RecordPart(SnapshotEntry snapshot, PartRecord part)
     {
         var dir = System.IO.Path.Combine(snapshot.Path, PartsDir);
-        CreatePrivateDirectory(dir);
+        PrivateFiles.CreateDirectory(dir);
         WriteAllTextDurable(System.IO.Path.Combine(dir, part.Key + ".json"), JsonSerializer.Serialize(part, SnapshotManifest.Json));
     }
 
@@ -333,12 +328,6 @@ public sealed partial class SnapshotRepository
         var doomed = System.IO.Path.Combine(Root, id + ".removing" + PartialSuffix);
         Directory.Move(dir, doomed);
         Directory.Delete(doomed, true);
-    }
-
-    public static void CreatePrivateDirectory(string path)
-    {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, DirMode);
     }
 
     public static void WriteAllTextDurable(string path, string text)

@@ -1,3 +1,5 @@
+using ExoBackup.Engine.IO;
+
 namespace ExoBackup.Engine.Tools;
 
 /// <summary>
@@ -30,14 +32,9 @@ public sealed class SecretFile : IDisposable
     {
         SweepOrphans();
         _dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(_dir);
-        else Directory.CreateDirectory(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateFiles.CreateDirectory(_dir);
         Path = System.IO.Path.Combine(_dir, name);
-        using var fs = new FileStream(Path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
+        using var fs = PrivateFiles.OpenWrite(Path, FileMode.CreateNew);
         using var w = new StreamWriter(fs);
         w.Write(content);
     }

@@ -29,7 +29,7 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
     [Parameter] public string[] ToolPath { get; set; } = [];
 
     /// <summary>Back up this bundle's chat instead of the snapshot's platform's.</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     protected override void ProcessRecord()
     {

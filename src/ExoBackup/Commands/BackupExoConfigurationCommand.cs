@@ -11,7 +11,7 @@ public sealed class BackupExoConfigurationCommand : SnapshotCmdlet
     [Parameter] public CompressionType Compression { get; set; } = CompressionType.Zstd;
 
     /// <summary>Back up this bundle instead of the one the snapshot was opened for.</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     protected override void ProcessRecord() =>
         BackUpPart(Platform, "the configuration", (_, open, platform, log, ct) =>

@@ -26,7 +26,7 @@ public sealed class BackupExoDataDirCommand : SnapshotCmdlet
     [Parameter] public SwitchParameter SkipUnreadable { get; set; }
 
     /// <summary>Back up this bundle instead of the one the snapshot was opened for.</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     protected override void ProcessRecord()
     {

@@ -31,7 +31,7 @@ public sealed class BackupExoDatabaseCommand : SnapshotCmdlet
     [Parameter] public string? ServerPath { get; set; }
 
     /// <summary>Back up this bundle's datasources instead of the snapshot's platform.</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     protected override void ProcessRecord()
     {

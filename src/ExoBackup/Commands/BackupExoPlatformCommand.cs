@@ -20,7 +20,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Platform { get; set; } = [];
 
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Repository { get; set; } = "";
 

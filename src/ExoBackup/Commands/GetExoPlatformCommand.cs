@@ -6,22 +6,22 @@ namespace ExoBackup.Commands;
 
 /// <summary>Get-ExoPlatform: reads an eXo Tomcat bundle's settings and running state.</summary>
 [Cmdlet(VerbsCommon.Get, "ExoPlatform")]
-[OutputType(typeof(Platform))]
+[OutputType(typeof(global::ExoBackup.Platform))]
 public sealed class GetExoPlatformCommand : ExoCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Home", "FullName", "PSPath")]
+    [Alias("Path", "Home", "FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = ["."];
+    public string[] Platform { get; set; } = ["."];
 
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        foreach (var p in Platform)
         {
             var home = ResolvePath(p);
             var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
             foreach (var note in info.Notes) WriteVerbose(note);
-            WriteObject(Platform.From(info));
+            WriteObject(global::ExoBackup.Platform.From(info));
         }
     }
 }

@@ -9,7 +9,7 @@ namespace ExoBackup.Commands;
 [OutputType(typeof(Snapshot))]
 public sealed class NewExoSnapshotCommand : ExoCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Repository { get; set; } = "";
 

@@ -10,7 +10,7 @@ namespace ExoBackup.Commands;
 public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
 {
     /// <summary>The bundle to restore into (a path or an ExoBackup.Platform); the snapshot's own when omitted.</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     [Parameter] public SnapshotComponent[] Component { get; set; } = [];
 

@@ -5,13 +5,13 @@ namespace ExoBackup.Commands;
 
 /// <summary>Start-ExoPlatform: runs start_eXo.sh --background and, with -Wait, waits until eXo has started.</summary>
 [Cmdlet(VerbsLifecycle.Start, "ExoPlatform", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(Platform))]
+[OutputType(typeof(global::ExoBackup.Platform))]
 public sealed class StartExoPlatformCommand : ExoCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Home", "FullName", "PSPath")]
+    [Alias("Path", "Home", "FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = ["."];
+    public string[] Platform { get; set; } = ["."];
 
     /// <summary>Wait until "Server startup in" is logged or the HTTP port answers.</summary>
     [Parameter] public SwitchParameter Wait { get; set; }
@@ -26,14 +26,14 @@ public sealed class StartExoPlatformCommand : ExoCmdlet
     // Cluster nodes start one after another (eXo's own advice), so each is handled as it arrives.
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        foreach (var p in Platform)
         {
             var home = ResolvePath(p);
             var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
             if (!ShouldProcess(info.Home, info.IsRunning ? "Start eXo (already running)" : "Start eXo")) continue;
             var outcome = RunEngine((log, ct) => PlatformProcess.Start(info, Wait, TimeSpan.FromSeconds(Timeout), log, ct));
             WriteVerbose($"{info.Home}: {outcome}.");
-            if (PassThru) WriteObject(Platform.From(info));
+            if (PassThru) WriteObject(global::ExoBackup.Platform.From(info));
         }
     }
 }

@@ -6,15 +6,15 @@ namespace ExoBackup.Commands;
 
 /// <summary>Stop-ExoPlatform: stops eXo through Tomcat's shutdown port (else SIGTERM) and waits until it is gone.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "ExoPlatform", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(Platform))]
+[OutputType(typeof(global::ExoBackup.Platform))]
 public sealed class StopExoPlatformCommand : ExoCmdlet
 {
     readonly List<PlatformInfo> _targets = [];
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Home", "FullName", "PSPath")]
+    [Alias("Path", "Home", "FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = ["."];
+    public string[] Platform { get; set; } = ["."];
 
     /// <summary>Seconds to wait for eXo to exit.</summary>
     [Parameter]
@@ -27,7 +27,7 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        foreach (var p in Platform)
         {
             var home = ResolvePath(p);
             var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
@@ -55,7 +55,7 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
                 continue;
             }
             WriteVerbose($"{target.Home}: {outcome}.");
-            if (PassThru) WriteObject(Platform.From(target));
+            if (PassThru) WriteObject(global::ExoBackup.Platform.From(target));
         }
         if (first is not null) ThrowTerminatingError(ToErrorRecord(first));
     }

@@ -13,7 +13,7 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
     [Parameter] public VerifyLevel Level { get; set; } = VerifyLevel.Checksum;
 
     /// <summary>Level Restore: the bundle whose server.xml gives the database passwords (the snapshot's own when omitted).</summary>
-    [Parameter] public string? Platform { get; set; }
+    [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     /// <summary>Level Restore: connect to the database servers as this user.</summary>
     [Parameter]
