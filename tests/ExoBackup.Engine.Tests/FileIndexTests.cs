@@ -17,6 +17,7 @@ public class FileIndexTests
         {
             Path = $"files/{Names[i % Names.Length]}/{i}", Kind = kind, Mode = 0x1A4 + i % 3, Uid = i % 2 == 0 ? 1000 : 0, Gid = -i,
             Size = kind == 'f' ? (long)i << 33 : 0, MtimeNs = long.MaxValue - i,
+            CtimeNs = kind == 'f' ? long.MaxValue - 2 * i : 0, Inode = i % 3 == 0 ? 0 : (long)i << 40, Device = i % 2 == 0 ? 2049 : 0,
             Hash = kind == 'f' ? $"{i:x32}" : null, Link = kind == 'l' ? "../" + Names[i % Names.Length] : null, Archive = kind == 'f' ? "20261126T021500Z-full" : null,
         };
     }).ToList();
@@ -33,6 +34,30 @@ public class FileIndexTests
         using var written = new MemoryStream();
         FileIndex.Write(written, header, Sample(), ["gone/été"]);
         Assert.Equal(expected.ToString(), Encoding.UTF8.GetString(written.ToArray()));
+    }
+
+    [Fact]
+    public void A_line_over_1_MiB_is_damage_named_with_its_line_not_an_allocation()
+    {
+        // Finding 3.7: a 3 GB line compresses to 94 KB and took 2.2 GB to read.
+        var file = Path.Combine(Path.GetTempPath(), $"exo-index-{Guid.NewGuid():N}.ndjson.zst");
+        try
+        {
+            using (var fs = File.Create(file))
+            using (var z = Compression.Compress(fs, CompressionKind.Zstd, 3))
+            {
+                z.Write(Encoding.UTF8.GetBytes("{\"exobackupIndex\":1,\"snapshot\":\"20261126T021500Z-full\",\"hash\":\"sha256\",\"roots\":{}}\n{\"p\":\""));
+                var block = new byte[1 << 20];
+                Array.Fill(block, (byte)'x');
+                for (var i = 0; i < 64; i++) z.Write(block);
+            }
+            var before = GC.GetTotalAllocatedBytes();
+            var e = Assert.Throws<ExoBackupException>(() => FileIndex.Read(file));
+            Assert.Equal("ExoBackup.IndexCorrupt", e.ErrorId);
+            Assert.Contains("line 1", e.Message);
+            Assert.True(GC.GetTotalAllocatedBytes() - before < 16 << 20, "reading stopped at the cap");
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]

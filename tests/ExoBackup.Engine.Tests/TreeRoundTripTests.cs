@@ -179,16 +179,76 @@ public class TreeRoundTripTests : IDisposable
         AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
     }
 
+    static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
+
     [Fact]
-    public void Checksum_mode_finds_a_change_that_kept_size_and_mtime()
+    public void Content_rewritten_with_size_and_mtime_kept_is_in_the_next_incremental()
+    {
+        // cp -p, rsync -t, touch -r: new bytes, same length, the old mtime put back (finding 1.1: 30 of 30 restored stale).
+        var p = Platform();
+        var t = new DateTime(2025, 5, 5, 5, 5, 5, DateTimeKind.Utc);
+        for (var i = 0; i < 30; i++) Write($"files/kept-{i:00}.bin", new string('a', 1000 + i), t);
+        Write("files/untouched.bin", "same", t);
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        Backup(repo, p, SnapshotType.Full);
+        for (var i = 0; i < 30; i++) Write($"files/kept-{i:00}.bin", new string('b', 1000 + i), t);
+        var inc = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(30, inc.Manifest.Parts[0].ChangedItems);
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, inc, target);
+        var stale = Enumerable.Range(0, 30).Count(i => File.ReadAllText(Path.Combine(target, "files", $"kept-{i:00}.bin"))[0] != 'b');
+        Assert.Equal(0, stale);
+        AssertSameTree(Describe(Data), Describe(target));
+    }
+
+    [Fact]
+    public void An_untouched_file_is_not_read_again_and_a_chmod_is_read_but_not_stored()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        Backup(repo, p, SnapshotType.Full);
+        var quiet = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal((0, 0L), (quiet.Manifest.Parts[0].ChangedItems, Rehashed(quiet)));
+        var file = Path.Combine(Data, "hsql", "exo-plf.script");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var chmod = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal((0, 1L), (chmod.Manifest.Parts[0].ChangedItems, Rehashed(chmod)));
+        Assert.Equal("0", chmod.Manifest.Parts[0].Details["bytesArchived"]);
+        var after = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(0L, Rehashed(after)); // the new ctime was recorded
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, after, target);
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+    }
+
+    [Fact]
+    public void The_first_incremental_after_a_restore_rereads_every_file_and_stores_none()
+    {
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        Restore(repo, full, Data); // in place: every file is new (inode, ctime)
+        var files = full.Manifest.Parts[0].ItemCount - Directory.EnumerateDirectories(Data, "*", SearchOption.AllDirectories).Count() - 1;
+        var inc = Backup(repo, p, SnapshotType.Incremental);
+        Assert.Equal(0, inc.Manifest.Parts[0].ChangedItems);
+        Assert.True(Rehashed(inc) >= files - 2, $"{Rehashed(inc)} of about {files} files re-read"); // swap and jta are excluded
+        Assert.Equal("0", inc.Manifest.Parts[0].Details["bytesArchived"]);
+    }
+
+    [Fact]
+    public void Checksum_mode_reads_every_file_and_finds_what_changed()
     {
         var p = Platform();
         var t = new DateTime(2025, 5, 5, 5, 5, 5, DateTimeKind.Utc);
         Write("files/same.txt", "aaaa", t);
+        Write("files/other.txt", "cccc", t);
         var repo = SnapshotRepository.Open(RepoPath, true);
         Backup(repo, p, SnapshotType.Full);
+        var quiet = Backup(repo, p, SnapshotType.Incremental, checksum: true);
+        Assert.Equal((0, 2L), (quiet.Manifest.Parts[0].ChangedItems, Rehashed(quiet)));
         Write("files/same.txt", "bbbb", t);
-        Assert.Equal(0, Backup(repo, p, SnapshotType.Incremental).Manifest.Parts[0].ChangedItems);
         Assert.Equal(1, Backup(repo, p, SnapshotType.Incremental, checksum: true).Manifest.Parts[0].ChangedItems);
     }
 

@@ -22,6 +22,11 @@ public sealed class IndexEntry
     [JsonPropertyName("h")] public string? Hash { get; set; }
     [JsonPropertyName("l")] public string? Link { get; set; }
     [JsonPropertyName("a")] public string? Archive { get; set; }
+    /// <summary>ctime (ns), inode and device of a file when it was read: with size and mtime, what says it is unchanged.
+    /// 0 in indexes written before they were recorded, which makes the next backup read every file once.</summary>
+    [JsonPropertyName("c"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public long CtimeNs { get; set; }
+    [JsonPropertyName("i"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public long Inode { get; set; }
+    [JsonPropertyName("d"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public long Device { get; set; }
 
     [JsonIgnore] public EntryType Type => (EntryType)(byte)Kind;
 }
@@ -118,6 +123,9 @@ public sealed class FileIndex
         if (e.Hash is not null) w.WriteString("h"u8, e.Hash);
         if (e.Link is not null) w.WriteString("l"u8, e.Link);
         if (e.Archive is not null) w.WriteString("a"u8, e.Archive);
+        if (e.CtimeNs != 0) w.WriteNumber("c"u8, e.CtimeNs);
+        if (e.Inode != 0) w.WriteNumber("i"u8, e.Inode);
+        if (e.Device != 0) w.WriteNumber("d"u8, e.Device);
         w.WriteEndObject();
     }
 
@@ -144,6 +152,9 @@ public sealed class FileIndex
                 case 'h': e.Hash = r.GetString(); break;
                 case 'l': e.Link = r.GetString(); break;
                 case 'a': e.Archive = r.GetString(); break;
+                case 'c': e.CtimeNs = r.GetInt64(); break;
+                case 'i': e.Inode = r.GetInt64(); break;
+                case 'd': e.Device = r.GetInt64(); break;
                 default: r.Skip(); break;
             }
         }
@@ -197,6 +208,8 @@ public sealed class FileIndex
         }
     }
 
+    const int MaxLineBytes = 1 << 20;
+
     /// <summary>The stream's lines as UTF-8 bytes, without their '\n' (valid until the next line is taken).</summary>
     static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream stream)
     {
@@ -221,7 +234,12 @@ public sealed class FileIndex
             Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
             end -= start;
             start = 0;
-            if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            if (end == buffer.Length)
+            {
+                // A path is at most 4 KiB, an entry a few more: a longer line is damage, never a reason to allocate.
+                if (buffer.Length >= MaxLineBytes) throw new InvalidDataException($"a line is longer than {MaxLineBytes >> 20} MiB");
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
             var n = stream.Read(buffer, end, buffer.Length - end);
             if (n == 0) eof = true;
             end += n;

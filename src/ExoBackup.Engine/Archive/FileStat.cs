@@ -4,8 +4,12 @@ namespace ExoBackup.Engine.Archive;
 
 public enum EntryType : byte { File = (byte)'f', Directory = (byte)'d', Symlink = (byte)'l', Other = (byte)'o' }
 
-/// <summary>What lstat says of a path: type, permission bits, owner, size and mtime in nanoseconds.</summary>
-public readonly record struct FileStat(EntryType Type, int Mode, int Uid, int Gid, long Size, long MtimeNs);
+/// <summary>
+/// What lstat says of a path: type, permission bits, owner, size, mtime and ctime in nanoseconds, and
+/// the inode and device that tell a file replaced under the same name (0 where the platform has none).
+/// </summary>
+public readonly record struct FileStat(EntryType Type, int Mode, int Uid, int Gid, long Size, long MtimeNs,
+    long CtimeNs = 0, long Inode = 0, long Device = 0);
 
 /// <summary>
 /// lstat and lchown through glibc, because .NET has no API for owners and nanosecond times.
@@ -60,19 +64,20 @@ public static unsafe partial class FileStatReader
                     _ => new IOException($"lstat '{path}' failed (errno {errno})."),
                 };
             }
-            int mode, uid, gid; long size, sec, nsec;
+            int mode, uid, gid;
+            // Both layouts share dev 0, ino 8, size 48, mtim 88 and ctim 104; mode and owner differ.
             if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
             {
-                // dev 0, ino 8, nlink 16, mode 24, uid 28, gid 32, rdev 40, size 48, blksize 56, blocks 64, atim 72, mtim 88
+                // dev 0, ino 8, nlink 16, mode 24, uid 28, gid 32, rdev 40, size 48, blksize 56, blocks 64, atim 72, mtim 88, ctim 104
                 mode = *(int*)(buf + 24); uid = *(int*)(buf + 28); gid = *(int*)(buf + 32);
-                size = *(long*)(buf + 48); sec = *(long*)(buf + 88); nsec = *(long*)(buf + 96);
             }
             else
             {
-                // aarch64 generic layout: dev 0, ino 8, mode 16, nlink 20, uid 24, gid 28, rdev 32, pad 40, size 48, blksize 56, blocks 64, atim 72, mtim 88
+                // aarch64 generic layout: dev 0, ino 8, mode 16, nlink 20, uid 24, gid 28, rdev 32, pad 40, size 48, blksize 56, blocks 64, atim 72, mtim 88, ctim 104
                 mode = *(int*)(buf + 16); uid = *(int*)(buf + 24); gid = *(int*)(buf + 28);
-                size = *(long*)(buf + 48); sec = *(long*)(buf + 88); nsec = *(long*)(buf + 96);
             }
+            long size = *(long*)(buf + 48), mtime = *(long*)(buf + 88) * 1_000_000_000 + *(long*)(buf + 96);
+            long ctime = *(long*)(buf + 104) * 1_000_000_000 + *(long*)(buf + 112), dev = *(long*)buf, ino = *(long*)(buf + 8);
             var type = (mode & S_IFMT) switch
             {
                 S_IFREG => EntryType.File,
@@ -80,7 +85,7 @@ public static unsafe partial class FileStatReader
                 S_IFLNK => EntryType.Symlink,
                 _ => EntryType.Other,
             };
-            return new FileStat(type, mode & 0xFFF, uid, gid, type == EntryType.File ? size : 0, sec * 1_000_000_000 + nsec);
+            return new FileStat(type, mode & 0xFFF, uid, gid, type == EntryType.File ? size : 0, mtime, ctime, ino, dev);
         }
         var info = new FileInfo(path);
         FileSystemInfo fsi = info.Exists ? info : new DirectoryInfo(path);

@@ -23,7 +23,8 @@ public sealed record TreeBackupOptions
 
 /// <summary>
 /// Backs up file trees as one pax tar (compressed) plus a complete index. With a parent index, only
-/// files whose size or mtime (or, with CompareContent, content) changed go into the archive; the
+/// files whose size or mtime changed, or whose ctime, inode or device changed along with their content
+/// (or, with CompareContent, any content change) go into the archive; the
 /// others point at the archive that already holds them. Memory follows the file count (the parent
 /// index), never the data size: files are streamed through the tar writer and the compressor.
 /// </summary>
@@ -169,7 +170,7 @@ public static class TreeBackup
         part.Details["bytesArchived"] = bytesWritten.ToString();
         part.Details["archive"] = archiveName;
         part.Details["index"] = indexName;
-        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes), {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
+        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes), {part.Details["filesRehashed"]} re-read and found unchanged, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
         return part;
     }
 
@@ -196,6 +197,7 @@ public static class TreeBackup
         // One byte to see whether a file grew while it was read. Not stackalloc: in this loop that
         // would take stack for every file until the method returns (a stack overflow at a million files).
         var probe = new byte[1];
+        long rehashed = 0;
         foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
         {
             ct.ThrowIfCancellationRequested();
@@ -215,9 +217,14 @@ public static class TreeBackup
                     continue;
             }
             e.Size = st.Size;
+            (e.CtimeNs, e.Inode, e.Device) = (st.CtimeNs, st.Inode, st.Device);
             var before = parent?.Entries.GetValueOrDefault(item.Path);
-            if (Unchanged(parent, item) && (!o.CompareContent || SameContent(item.FullPath, before!.Hash!)))
+            var change = Compare(before, st);
+            // Only ctime, inode or device moved (a chmod, a restore, a copy that kept the mtime): the
+            // content may or may not differ, so it is read and hashed, and stored again only if it does.
+            if (change != Change.Content && ((change == Change.None && !o.CompareContent) || SameContent(item.FullPath, before!.Hash!)))
             {
+                if (change != Change.None || o.CompareContent) rehashed++;
                 e.Hash = before!.Hash;
                 e.Archive = before.Archive;
                 queue.Add(new Work(WorkKind.Entry, item, e), ct);
@@ -264,6 +271,8 @@ public static class TreeBackup
             if (changed || after.Size != st.Size || after.MtimeNs != st.MtimeNs) lock (part) part.ChangedWhileRead.Add(item.Path);
             queue.Add(new Work(WorkKind.FileEnd, item, e), ct);
         }
+        // Read, hashed and found the same as the parent's: not archived again (the main thread reads this after the reader ends).
+        part.Details["filesRehashed"] = rehashed.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     const int ChunkSize = 1 << 20;
@@ -296,9 +305,19 @@ public static class TreeBackup
             itemRate > 0 && expectedItems > items ? (int)((expectedItems - items) / itemRate) : -1, o.ParentProgressId));
     }
 
-    static bool Unchanged(FileIndex? parent, ScanItem item) =>
-        parent is not null && parent.Entries.TryGetValue(item.Path, out var p) && p.Kind == 'f'
-        && p.Size == item.Stat.Size && p.MtimeNs == item.Stat.MtimeNs;
+    enum Change { None, Identity, Content }
+
+    /// <summary>
+    /// What restic and borg compare: a file is unchanged only if size, mtime, ctime, inode and device all
+    /// match its parent entry. Size or mtime differ: new content. Only the others differ (or the parent
+    /// entry predates them): maybe the same content, which the caller checks by its hash.
+    /// </summary>
+    static Change Compare(IndexEntry? before, in FileStat st)
+    {
+        if (before is null || before.Kind != 'f' || before.Size != st.Size || before.MtimeNs != st.MtimeNs) return Change.Content;
+        return before.CtimeNs == st.CtimeNs && before.Inode == st.Inode && before.Device == st.Device && before.CtimeNs != 0
+            ? Change.None : Change.Identity;
+    }
 
     static bool SameContent(string path, string hash)
     {
