@@ -115,6 +115,60 @@ public class RepositoryTests : IDisposable
         new(id, "/x/" + id, SnapshotStatus.Complete, new SnapshotManifest { Id = id, Type = type, Parent = parent });
 
     [Fact]
+    public async Task A_parent_chain_that_loops_is_broken_not_endless()
+    {
+        // Finding 1.7: a full forged into an incremental of itself took 6.8 GiB in 25 s.
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var manifest = Path.Combine(full.Path, "manifest.json");
+        var m = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(manifest), SnapshotManifest.Json)!;
+        (m.Type, m.Parent) = (SnapshotType.Incremental, full.Id);
+        File.WriteAllText(manifest, JsonSerializer.Serialize(m, SnapshotManifest.Json));
+        var (_, broken) = await Task.Run(() => repo.Chain(full.Id)).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("loops back", broken);
+        var next = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
+        var e = await Task.Run(() => Assert.Throws<ExoBackupException>(() =>
+            PlatformParts.BackupDataDir(repo, next, p, new DataDirOptions(), NullOperationLog.Instance, default))).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("ExoBackup.ChainBroken", e.ErrorId);
+        repo.RemovePartial(next.Id);
+
+        // Two that name each other, beside a sound full: retention keeps the full, the walks end.
+        var loop = new List<SnapshotEntry>
+        {
+            Entry("20261101T020000Z-full", SnapshotType.Full, null),
+            Entry("20261102T020000Z-incr", SnapshotType.Incremental, "20261103T020000Z-incr"),
+            Entry("20261103T020000Z-incr", SnapshotType.Incremental, "20261102T020000Z-incr"),
+        };
+        var (keep, _) = await Task.Run(() => Retention.Plan(loop, new RetentionPolicy { KeepLast = 1 })).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("20261101T020000Z-full", keep.Keys);
+        var dependents = await Task.Run(() => Retention.Dependents(loop, "20261102T020000Z-incr")).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["20261103T020000Z-incr"], dependents);
+    }
+
+    [Fact]
+    public void A_removal_killed_midway_is_listed_and_ended_leaving_only_the_marker()
+    {
+        // Finding 1.8: <id>.removing.partial was listed by nothing and removed by nothing.
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var doomed = Path.Combine(repo.Root, full.Id + ".removing.partial");
+        Directory.Move(full.Path, doomed); // RemoveComplete killed after its rename
+        File.Delete(Path.Combine(doomed, "SHA256SUMS"));  // and after its first unlink
+        Assert.Empty(repo.List());
+        var left = Assert.Single(repo.List(includeIncomplete: true));
+        Assert.Equal((full.Id, SnapshotStatus.InProgress), (left.Id, left.Status));
+        Assert.Contains("removal was interrupted", left.Problem);
+        repo.RemovePartial(left.Id);
+        Assert.Equal([SnapshotRepository.MarkerFile], Directory.EnumerateFileSystemEntries(repo.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Retention_keeps_whole_chains_and_the_newest_full()
     {
         var list = new List<SnapshotEntry>

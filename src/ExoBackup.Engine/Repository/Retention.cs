@@ -38,7 +38,9 @@ public static class Retention
         {
             var parent = byId.GetValueOrDefault(id)?.Manifest.Parent;
             var child = id;
-            while (parent is not null && byId.TryGetValue(parent, out var p))
+            var seen = new HashSet<string>(StringComparer.Ordinal) { id };
+            // seen: a looping chain (see SnapshotRepository.Chain) ends the walk instead of spinning.
+            while (parent is not null && seen.Add(parent) && byId.TryGetValue(parent, out var p))
             {
                 Keep(p, $"parent of {child}");
                 child = parent;
@@ -68,10 +70,12 @@ public static class Retention
     {
         var byParent = snapshots.Where(s => s.Manifest.Parent is not null).ToLookup(s => s.Manifest.Parent!);
         var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { id };
         var queue = new Queue<string>([id]);
         while (queue.Count > 0)
             foreach (var child in byParent[queue.Dequeue()])
             {
+                if (!seen.Add(child.Id)) continue; // a loop in the chain
                 result.Add(child.Id);
                 queue.Enqueue(child.Id);
             }

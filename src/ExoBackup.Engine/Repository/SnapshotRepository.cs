@@ -19,6 +19,7 @@ public sealed partial class SnapshotRepository
 {
     public const string MarkerFile = "exobackup-repository.json";
     public const string PartialSuffix = ".partial";
+    const string RemovingSuffix = ".removing" + PartialSuffix;
     const string StateFile = "snapshot.json";
     const string PartsDir = "parts";
 
@@ -69,6 +70,15 @@ public sealed partial class SnapshotRepository
         foreach (var dir in Directory.EnumerateDirectories(Root))
         {
             var name = System.IO.Path.GetFileName(dir);
+            if (name.EndsWith(RemovingSuffix, StringComparison.Ordinal))
+            {
+                // A removal killed after its rename: listed as unfinished, so Remove-ExoSnapshot can end it.
+                var removed = name[..^RemovingSuffix.Length];
+                if (!includeIncomplete || !SnapshotId.IsValid(removed)) continue;
+                var old = ReadComplete(removed, dir).Manifest;
+                list.Add(new SnapshotEntry(removed, dir, SnapshotStatus.InProgress, old, "its removal was interrupted; Remove-ExoSnapshot ends it"));
+                continue;
+            }
             if (name.EndsWith(PartialSuffix, StringComparison.Ordinal))
             {
                 if (!includeIncomplete) continue;
@@ -113,9 +123,13 @@ public sealed partial class SnapshotRepository
     {
         var all = List().ToDictionary(s => s.Id);
         var chain = new List<SnapshotEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var current = id;
         while (true)
         {
+            // A manifest naming itself, or a descendant, as parent (damage, a hand edit, a writer of the repository).
+            if (!seen.Add(current))
+                return (chain, $"{chain[^1].Id} names {current} as its parent, which loops back into its own chain");
             if (!all.TryGetValue(current, out var s))
                 return (chain, chain.Count == 0 ? $"snapshot {current} is not complete" : $"{chain[^1].Id} depends on {current}, which is missing");
             if (s.Status != SnapshotStatus.Complete)
@@ -314,10 +328,12 @@ public sealed partial class SnapshotRepository
         WriteAllTextDurable(System.IO.Path.Combine(dir, "SHA256SUMS"), sb.ToString());
     }
 
+    /// <summary>Removes an unfinished snapshot, or ends an interrupted removal of a complete one.</summary>
     public void RemovePartial(string id)
     {
-        var dir = PartialPath(id);
-        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        foreach (var dir in new[] { PartialPath(id), System.IO.Path.Combine(Root, id + RemovingSuffix) })
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        SyncDirectory(Root);
         RepositoryLock.Release(Root, id);
     }
 
@@ -325,8 +341,9 @@ public sealed partial class SnapshotRepository
     public void RemoveComplete(string id)
     {
         var dir = SnapshotPath(id);
-        var doomed = System.IO.Path.Combine(Root, id + ".removing" + PartialSuffix);
+        var doomed = System.IO.Path.Combine(Root, id + RemovingSuffix);
         Directory.Move(dir, doomed);
+        SyncDirectory(Root);
         Directory.Delete(doomed, true);
     }
 
