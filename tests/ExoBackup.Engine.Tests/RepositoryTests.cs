@@ -43,7 +43,7 @@ public class RepositoryTests : IDisposable
         Assert.Equal("ExoBackup.SnapshotStillOpen", again.ErrorId);
 
         // A lock of a live process of this host that is not us.
-        var live = new LockOwner { Host = Environment.MachineName, Pid = 1, Created = DateTimeOffset.UtcNow, Snapshot = "other" };
+        var live = new LockOwner { Host = Environment.MachineName, Pid = 1, Created = DateTimeOffset.UtcNow, Snapshot = "20261101T020000Z-full" };
         File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(live, SnapshotManifest.Json));
         var busy = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance));
         Assert.Equal("ExoBackup.RepositoryLocked", busy.ErrorId);
@@ -59,6 +59,100 @@ public class RepositoryTests : IDisposable
         Assert.NotEqual(s.Id, s2.Id);
         Assert.Equal(2, repo.List(true).Count(x => x.Status == SnapshotStatus.InProgress));
         Assert.Empty(repo.List(false));
+    }
+
+    /// <summary>What Lock does: take it, else break it if stale and take it again.</summary>
+    static bool TakeOrBreakStale(string repo, LockOwner me)
+    {
+        if (RepositoryLock.TryAcquire(repo, me)) return true;
+        var held = RepositoryLock.Read(repo);
+        if (held is null || !RepositoryLock.IsStale(held)) return false;
+        RepositoryLock.BreakIfStill(repo, held);
+        return RepositoryLock.TryAcquire(repo, me);
+    }
+
+    static void WriteLock(string repo, LockOwner owner) =>
+        File.WriteAllText(Path.Combine(repo, RepositoryLock.FileName), JsonSerializer.Serialize(owner, SnapshotManifest.Json));
+
+    [Fact]
+    public void Two_racing_writers_one_winner_in_every_round()
+    {
+        // Finding 1.6: a check-then-rename lock, and a stale lock broken by an unconditional delete, let two writers in.
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true).Root;
+        const int rounds = 400;
+        var winners = new int[rounds];
+        for (var round = 0; round < rounds; round++)
+        {
+            if (round % 2 == 0) WriteLock(repo, new LockOwner { Host = Environment.MachineName, Pid = 4194000, Snapshot = "20261101T010000Z-full", Token = $"dead{round}" });
+            var owners = new[] { RepositoryLock.Current("20261101T020000Z-full"), RepositoryLock.Current("20261101T020001Z-full") };
+            using var start = new Barrier(2);
+            var won = new bool[2];
+            Parallel.For(0, 2, i => { start.SignalAndWait(); won[i] = TakeOrBreakStale(repo, owners[i]); });
+            winners[round] = won.Count(w => w);
+            var holder = RepositoryLock.Read(repo);
+            Assert.Equal(owners[Array.IndexOf(won, true)].Token, holder?.Token);
+            RepositoryLock.Release(repo, holder!.Snapshot);
+        }
+        Assert.All(winners, w => Assert.Equal(1, w));
+    }
+
+    [Fact]
+    public void A_stale_lock_is_broken_only_if_it_is_still_the_one_judged_stale()
+    {
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true).Root;
+        WriteLock(repo, new LockOwner { Host = Environment.MachineName, Pid = 4194000, Snapshot = "20261101T010000Z-full", Token = "dead" });
+        var judgedByB = RepositoryLock.Read(repo)!;          // B finds the lock stale...
+        Assert.True(RepositoryLock.IsStale(judgedByB));
+        var a = RepositoryLock.Current("20261101T020000Z-full");
+        Assert.True(TakeOrBreakStale(repo, a));              // ...A breaks it and takes it meanwhile...
+        Assert.False(RepositoryLock.BreakIfStill(repo, judgedByB)); // ...B's break must leave A's lock alone
+        Assert.False(RepositoryLock.TryAcquire(repo, RepositoryLock.Current("20261101T020001Z-full")));
+        Assert.Equal(a.Token, RepositoryLock.Read(repo)!.Token);
+        Assert.Single(Directory.GetFiles(repo, RepositoryLock.FileName + "*"));
+        RepositoryLock.Release(repo, a.Snapshot);
+    }
+
+    [Fact]
+    public void A_lock_naming_a_path_as_its_snapshot_is_corrupt_and_removes_nothing()
+    {
+        // Finding 3.9: a lock of this very process naming "../victim" made -Force delete <root>/../victim.partial.
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var victim = Directory.CreateDirectory(Path.Combine(_dir.Path, "victim.partial")).FullName;
+        WriteLock(repo.Root, new LockOwner { Host = Environment.MachineName, Pid = Environment.ProcessId, Snapshot = "../victim", Token = "forged" });
+        Assert.Equal("(unreadable lock file)", RepositoryLock.Read(repo.Root)!.Snapshot);
+        var s = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
+        Assert.True(Directory.Exists(victim));
+        repo.RemovePartial(s.Id);
+    }
+
+    [Fact]
+    public async Task A_held_lock_is_refreshed_and_another_hosts_lock_goes_stale_only_when_old()
+    {
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true).Root;
+        var saved = RepositoryLock.RefreshEvery;
+        RepositoryLock.RefreshEvery = TimeSpan.FromMilliseconds(50);
+        try
+        {
+            var me = RepositoryLock.Current("20261101T020000Z-full");
+            Assert.True(RepositoryLock.TryAcquire(repo, me));
+            var first = RepositoryLock.Read(repo)!.Refreshed;
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (RepositoryLock.Read(repo)?.Refreshed == first && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.True(RepositoryLock.Read(repo)!.Refreshed > first);
+            Assert.Equal(me.Token, RepositoryLock.Read(repo)!.Token);
+            RepositoryLock.Release(repo, me.Snapshot);
+            Assert.Null(RepositoryLock.Read(repo));
+            await Task.Delay(150);
+            Assert.Null(RepositoryLock.Read(repo)); // the refresher stopped with the release
+        }
+        finally { RepositoryLock.RefreshEvery = saved; }
+        var elsewhere = new LockOwner { Host = "another-host", Pid = 1, Snapshot = "20261101T020000Z-full", Refreshed = DateTimeOffset.UtcNow };
+        Assert.False(RepositoryLock.IsStale(elsewhere));
+        elsewhere.Refreshed = DateTimeOffset.UtcNow - RepositoryLock.StaleAfter - TimeSpan.FromMinutes(1);
+        Assert.True(RepositoryLock.IsStale(elsewhere));
+        elsewhere.Refreshed = null; // written before locks were refreshed: nothing tells
+        Assert.False(RepositoryLock.IsStale(elsewhere));
     }
 
     [Fact]

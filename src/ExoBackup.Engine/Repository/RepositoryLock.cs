@@ -1,6 +1,7 @@
-using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using ExoBackup.Engine.IO;
 using ExoBackup.Engine.Platform;
 
 namespace ExoBackup.Engine.Repository;
@@ -12,16 +13,33 @@ public sealed class LockOwner
     public int Pid { get; set; }
     public long ProcessStartTicks { get; set; }
     public DateTimeOffset Created { get; set; }
+    /// <summary>Rewritten while the lock is held, so another host can tell a dead writer's lock by its age.</summary>
+    public DateTimeOffset? Refreshed { get; set; }
     public string Snapshot { get; set; } = "";
+    /// <summary>Random per lock: what tells this lock from another one of the same process and snapshot.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>The file's text as read: a lock is broken only if the file still holds exactly this.</summary>
+    [JsonIgnore] public string Raw { get; set; } = "";
 }
 
 /// <summary>
-/// One writer at a time: the lock is a file created exclusively (O_EXCL). A lock whose process is
-/// gone from this host (dead, a zombie, or its PID reused by another process) is stale and may be broken.
+/// One writer at a time. The lock is written whole into a file of its own, then given the lock's
+/// name by link(2), which fails if the name exists: two writers can never both hold it (a rename
+/// would replace). A lock whose process is gone from this host (dead, a zombie, or its PID reused),
+/// or another host's lock not refreshed for <see cref="StaleAfter"/>, is stale; it is broken by
+/// renaming it aside and checking that what was moved is still the lock judged stale.
 /// </summary>
 public static class RepositoryLock
 {
     public const string FileName = "lock.json";
+    const string Unreadable = "(unreadable lock file)";
+
+    /// <summary>How often a held lock is rewritten, and how old another host's lock must be to count as stale.</summary>
+    internal static TimeSpan RefreshEvery { get; set; } = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
+
+    static readonly Dictionary<string, Timer> Refreshers = new(StringComparer.Ordinal);
 
     public static LockOwner Current(string snapshot) => new()
     {
@@ -29,70 +47,140 @@ public static class RepositoryLock
         Pid = Environment.ProcessId,
         ProcessStartTicks = StartTicks(Environment.ProcessId) ?? 0,
         Created = DateTimeOffset.UtcNow,
+        Refreshed = DateTimeOffset.UtcNow,
         Snapshot = snapshot,
+        Token = Guid.NewGuid().ToString("N"),
     };
 
-    const string Unreadable = "(unreadable lock file)";
+    public static LockOwner? Read(string repo) => ReadFile(Path.Combine(repo, FileName));
 
-    public static LockOwner? Read(string repo)
+    static LockOwner? ReadFile(string file)
     {
-        var file = Path.Combine(repo, FileName);
-        try { return JsonSerializer.Deserialize<LockOwner>(File.ReadAllText(file), SnapshotManifest.Json) ?? new LockOwner { Host = "?", Snapshot = Unreadable }; }
+        string raw;
+        try { raw = File.ReadAllText(file); }
         catch (FileNotFoundException) { return null; }
-        catch (JsonException) { return new LockOwner { Host = "?", Snapshot = Unreadable }; }
+        try
+        {
+            var owner = JsonSerializer.Deserialize<LockOwner>(raw, SnapshotManifest.Json) ?? new LockOwner { Host = "?", Snapshot = Unreadable };
+            owner.Raw = raw;
+            // The snapshot names a folder of the repository: anything else is a forged or damaged lock.
+            if (!SnapshotId.IsValid(owner.Snapshot)) owner.Snapshot = Unreadable;
+            return owner;
+        }
+        catch (JsonException) { return new LockOwner { Host = "?", Snapshot = Unreadable, Raw = raw }; }
     }
 
-    public static bool IsMine(LockOwner o) => o.Host == Environment.MachineName && o.Pid == Environment.ProcessId;
+    public static bool IsMine(LockOwner o) => o.Host == Environment.MachineName && o.Pid == Environment.ProcessId
+        && (o.ProcessStartTicks == 0 || o.ProcessStartTicks == StartTicks(Environment.ProcessId));
 
     public static bool IsStale(LockOwner o)
     {
         // Locks appear whole (TryAcquire), so an unreadable one names no living owner: it can be broken.
         if (o.Snapshot == Unreadable) return true;
-        if (o.Host != Environment.MachineName) return false; // cannot tell for another host
+        if (o.Host != Environment.MachineName)
+            return o.Refreshed is { } refreshed && DateTimeOffset.UtcNow - refreshed > StaleAfter;
         if (!PlatformProcess.IsAlive(o.Pid)) return true;
         var start = StartTicks(o.Pid);
         return start is not null && o.ProcessStartTicks != 0 && start != o.ProcessStartTicks;
     }
 
-    /// <summary>
-    /// Writes the whole lock into a file of its own, then moves it into place without overwriting
-    /// (link + unlink on Unix): a process killed at any moment leaves either no lock or a complete one.
-    /// </summary>
+    /// <summary>Takes the lock if nobody holds it; false if somebody does. A process killed at any moment leaves no lock or a whole one.</summary>
     public static bool TryAcquire(string repo, LockOwner owner)
     {
         var file = Path.Combine(repo, FileName);
-        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        // What a writer killed between the two steps left behind.
+        // What a writer killed between writing and linking left behind.
         foreach (var left in Directory.EnumerateFiles(repo, FileName + ".*.tmp"))
             if (int.TryParse(Path.GetFileName(left).Split('.')[2], out var pid) && !PlatformProcess.IsAlive(pid))
                 try { File.Delete(left); } catch (IOException) { }
+        var temp = WriteTemp(repo, owner);
         try
         {
-            using (var fs = PrivateFiles.OpenWrite(temp, FileMode.CreateNew))
+            if (AtomicFiles.LinkNoReplace(temp, file) == NoReplaceResult.Exists)
+                // On NFS a link whose reply was lost reports EEXIST on the retry: the lock may be ours.
             {
-                JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
-                fs.Flush(true);
+                if (Read(repo)?.Token != owner.Token) return false;
+                StartRefreshing(repo, owner);
+                return true;
             }
-            File.Move(temp, file, overwrite: false);
+            AtomicFiles.SyncDirectory(repo);
+            StartRefreshing(repo, owner);
             return true;
         }
-        catch (IOException) when (File.Exists(file)) { return false; }
         finally
         {
             try { File.Delete(temp); } catch (IOException) { }
         }
     }
 
+    static string WriteTemp(string repo, LockOwner owner)
+    {
+        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        using var fs = PrivateFiles.OpenWrite(temp, FileMode.CreateNew);
+        JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
+        fs.Flush(true);
+        return temp;
+    }
+
+    /// <summary>Rewrites the held lock with a new Refreshed time every RefreshEvery, as long as it is still ours.</summary>
+    static void StartRefreshing(string repo, LockOwner owner)
+    {
+        lock (Refreshers)
+        {
+            if (Refreshers.Remove(repo, out var old)) old.Dispose();
+            Refreshers[repo] = new Timer(_ =>
+            {
+                try
+                {
+                    if (Read(repo)?.Token != owner.Token) { StopRefreshing(repo); return; }
+                    owner.Refreshed = DateTimeOffset.UtcNow;
+                    var temp = WriteTemp(repo, owner);
+                    if (!AtomicFiles.Rename(temp, Path.Combine(repo, FileName))) File.Delete(temp);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the next tick tries again
+            }, null, RefreshEvery, RefreshEvery);
+        }
+    }
+
+    static void StopRefreshing(string repo)
+    {
+        lock (Refreshers) if (Refreshers.Remove(repo, out var t)) t.Dispose();
+    }
+
     public static void Release(string repo, string snapshot)
     {
         var owner = Read(repo);
-        if (owner is not null && owner.Snapshot == snapshot) File.Delete(Path.Combine(repo, FileName));
+        if (owner is null || owner.Snapshot != snapshot) return;
+        StopRefreshing(repo);
+        File.Delete(Path.Combine(repo, FileName));
     }
 
-    public static void Break(string repo) => File.Delete(Path.Combine(repo, FileName));
+    /// <summary>
+    /// Breaks the lock only if it is still <paramref name="judged"/>: moves whatever holds the name aside
+    /// (one rename), compares it with what was judged, and puts a lock taken meanwhile back. True if the
+    /// judged lock is gone (broken here, or by somebody else).
+    /// </summary>
+    public static bool BreakIfStill(string repo, LockOwner judged)
+    {
+        var file = Path.Combine(repo, FileName);
+        var aside = Path.Combine(repo, $"{FileName}.{Guid.NewGuid():N}.breaking");
+        if (!AtomicFiles.Rename(file, aside)) return true; // released or broken meanwhile
+        try
+        {
+            var moved = ReadFile(aside);
+            if (moved is not null && moved.Raw == judged.Raw) return true;
+            // Somebody took the lock after it was judged: it goes back, unless yet another writer holds the name now.
+            AtomicFiles.LinkNoReplace(aside, file);
+            return false;
+        }
+        finally
+        {
+            try { File.Delete(aside); } catch (IOException) { }
+            AtomicFiles.SyncDirectory(repo);
+        }
+    }
 
     public static string Describe(LockOwner o) =>
-        $"host {o.Host}, PID {o.Pid}, since {o.Created:u}, snapshot {o.Snapshot}";
+        $"host {o.Host}, PID {o.Pid}, since {o.Created:u}{(o.Refreshed is { } r ? $", refreshed {r:u}" : "")}, snapshot {o.Snapshot}";
 
     static long? StartTicks(int pid)
     {

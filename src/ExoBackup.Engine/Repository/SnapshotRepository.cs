@@ -1,5 +1,4 @@
 using ExoBackup.Engine.IO;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -191,7 +190,7 @@ public sealed partial class SnapshotRepository
 
     void Lock(string id, bool breakStale, IOperationLog log)
     {
-        for (var attempt = 0; attempt < 2; attempt++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
             if (RepositoryLock.TryAcquire(Root, RepositoryLock.Current(id))) return;
             var owner = RepositoryLock.Read(Root);
@@ -203,7 +202,7 @@ public sealed partial class SnapshotRepository
                         $"The repository '{Root}' is locked by a process that no longer runs ({RepositoryLock.Describe(owner)}).", Root,
                         "Its snapshot was never completed. Use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock (the unfinished snapshot stays as .partial until Remove-ExoSnapshot -Incomplete removes it).");
                 log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}.");
-                RepositoryLock.Break(Root);
+                RepositoryLock.BreakIfStill(Root, owner);
                 continue;
             }
             if (RepositoryLock.IsMine(owner))
@@ -214,7 +213,7 @@ public sealed partial class SnapshotRepository
                         "Complete it with Complete-ExoSnapshot, or abandon it with Remove-ExoSnapshot, or use New-ExoSnapshot -Force to abandon it.");
                 log.Warning($"Abandoning snapshot {owner.Snapshot}, still open in this session.");
                 RemovePartial(owner.Snapshot);
-                RepositoryLock.Break(Root);
+                RepositoryLock.BreakIfStill(Root, owner);
                 continue;
             }
             throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
@@ -347,30 +346,26 @@ public sealed partial class SnapshotRepository
         Directory.Delete(doomed, true);
     }
 
+    /// <summary>
+    /// Writes a file whole or not at all: a 0600 temporary file beside it, fsynced, renamed over the
+    /// name, then the folder fsynced. A kill or power cut leaves the old file or the new one, never a torn one.
+    /// </summary>
     public static void WriteAllTextDurable(string path, string text)
     {
-        using var fs = CreateFile(path);
-        var bytes = new UTF8Encoding(false).GetBytes(text);
-        fs.Write(bytes);
-        fs.Flush(true);
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var fs = CreateFile(temp))
+            {
+                fs.Write(new UTF8Encoding(false).GetBytes(text));
+                fs.Flush(true);
+            }
+            AtomicFiles.Rename(temp, path);
+        }
+        finally { if (File.Exists(temp)) File.Delete(temp); }
+        AtomicFiles.SyncDirectory(System.IO.Path.GetDirectoryName(path)!);
     }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int SysOpen(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync")]
-    private static partial int SysFsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int SysClose(int fd);
 
     /// <summary>fsync a folder so a rename in it survives a power cut (Linux; a no-op elsewhere).</summary>
-    public static void SyncDirectory(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        var fd = SysOpen(path, 0x10000 /* O_RDONLY|O_DIRECTORY */);
-        if (fd < 0) return;
-        SysFsync(fd);
-        SysClose(fd);
-    }
+    public static void SyncDirectory(string path) => AtomicFiles.SyncDirectory(path);
 }
