@@ -53,6 +53,7 @@ Describe 'Chat round trip with the driver' {
         $again = Restore-ExoSnapshot -Repository $repo -Id $Done.Id -Component Chat -Database chat_copy -Confirm:$false
         $again.PreviousDataKeptAt | Should -BeLike "$repo/pre-restore-*/chat/chat_copy"
         "$($again.PreviousDataKeptAt)/messages.bson.gz" | Should -Exist
+        Get-WiderThanPrivate $repo | Should -BeNullOrEmpty -Because 'the snapshot and the dump of the replaced database are private'
     }
     It 'refuses a wrong password without echoing it' {
         $bad = [pscredential]::new('chat', (ConvertTo-SecureString 'Wrong-Chat-99' -AsPlainText -Force))
@@ -91,6 +92,7 @@ Describe 'Stand-in mongodump and mongorestore' {
         $log | Should -Not -Match ([regex]::Escape($ChatPassword))
         $done = $s | Complete-ExoSnapshot
         Test-ExoSnapshot -Repository $repo -Id $done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        Get-WiderThanPrivate $done.Path | Should -BeNullOrEmpty -Because "mongodump's files follow its umask until restricted"
     }
     It 'yields no part when mongodump <Mode>' -ForEach @(@{ Mode = 'fail'; Id = 'ExoBackup.ToolFailed' }, @{ Mode = 'empty'; Id = 'ExoBackup.DumpIncomplete' }) {
         $env:EXOBACKUP_STANDIN_MODE = $Mode

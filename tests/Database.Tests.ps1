@@ -75,6 +75,9 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $passfile.Trim() | Should -Not -Exist
         (Get-Content "$($Done.Path)/manifest.json" -Raw) | Should -Not -Match ([regex]::Escape($Pg.Password))
     }
+    It 'keeps the snapshot private: no folder above 0700, no file above 0600, whatever the umask pg_dump ran with' {
+        Get-WiderThanPrivate $Done.Path | Should -BeNullOrEmpty
+    }
     It 'passes Test-ExoSnapshot -Level Archive (pg_restore --list) and -Level Restore (a scratch database, dropped after)' {
         Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
         $r = Test-ExoSnapshot -Repository $Repo -Id $Done.Id -Level Restore
@@ -205,6 +208,7 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         ($Parts[0].Details.rowCounts | ConvertFrom-Json).soc_activities | Should -Be 200000
         $text = zstd -dc "$($Done.Path)/db/exo.sql.zst" | Select-Object -Last 1
         $text | Should -Match '^-- Dump completed'
+        Get-WiderThanPrivate $Done.Path | Should -BeNullOrEmpty
     }
     It 'gives the password only through a 0600 --defaults-extra-file, as its first option' {
         $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG

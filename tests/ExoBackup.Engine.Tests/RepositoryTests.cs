@@ -263,6 +263,32 @@ public class RepositoryTests : IDisposable
     }
 
     [Fact]
+    public void A_private_folder_is_0700_with_every_parent_it_creates()
+    {
+        var deep = Path.Combine(_dir.Path, "a", "b", "c");
+        PrivateFiles.CreateDirectory(deep);
+        foreach (var d in new[] { "a", "a/b", "a/b/c" })
+            Assert.Equal(PrivateFiles.DirectoryPermissions, File.GetUnixFileMode(Path.Combine(_dir.Path, d)));
+        PrivateFiles.CreateDirectory(deep); // exists: nothing to do
+    }
+
+    [Fact]
+    public void A_torn_part_record_is_reported_and_stops_the_completion()
+    {
+        var p = Platform();
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        File.WriteAllText(Path.Combine(s.Path, "parts", "DataDir.json"), "{\"component\": \"DataDir\", \"files\": [");
+        var open = repo.Get(s.Id);
+        Assert.Contains("DataDir.json", open.Problem);
+        Assert.Single(open.Manifest.Parts); // the sound one
+        var e = Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.RepositoryCorrupt", e.ErrorId);
+        Assert.Contains("DataDir.json", e.Message);
+    }
+
+    [Fact]
     public void Retention_keeps_whole_chains_and_the_newest_full()
     {
         var list = new List<SnapshotEntry>

@@ -40,8 +40,12 @@ public class TreeRoundTripTests : IDisposable
         return repo.Complete(s.Id, false, NullOperationLog.Instance);
     }
 
-    List<RestoredRoot> Restore(SnapshotRepository repo, SnapshotEntry s, string target) =>
-        TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = prefix => prefix.Length == 0 ? target : Path.Combine(target, prefix) }, NullOperationLog.Instance, default);
+    List<RestoredRoot> Restore(SnapshotRepository repo, SnapshotEntry s, string target, string? stamp = null) =>
+        TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions
+        {
+            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target), // as Restore-ExoSnapshot -DataDir
+            Stamp = stamp ?? DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ", System.Globalization.CultureInfo.InvariantCulture),
+        }, NullOperationLog.Instance, default);
 
     static Dictionary<string, string> Describe(string root, params string[] skip)
     {
@@ -177,6 +181,41 @@ public class TreeRoundTripTests : IDisposable
         var target = Path.Combine(_dir.Path, "restored");
         Restore(repo, diff, target);
         AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+    }
+
+    [Fact]
+    public void A_restore_elsewhere_brings_file_storage_kept_outside_the_data_dir_inside_the_new_one()
+    {
+        // Finding 1.2: the external root was staged inside the new data dir, which the swap then moved away.
+        var external = Path.Combine(_dir.Path, "srv", "exo-files");
+        _dir.Write("exo/gatein/conf/exo.properties", $"exo.files.storage.dir={external}\n");
+        var p = Platform();
+        Populate();
+        for (var i = 0; i < 5; i++)
+        {
+            var f = Path.Combine(external, "00", $"upload-{i}.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(f)!);
+            File.WriteAllText(f, $"upload {i}");
+        }
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        var index = FileIndex.Read(Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]));
+        Assert.Contains("_external/files", index.Header.Roots.Keys);
+
+        var target = Path.Combine(_dir.Path, "new-server", "data");
+        var roots = Restore(repo, full, target);
+        AssertSameTree(Describe(external), Describe(Path.Combine(target, "_external", "files")));
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target, "_external"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(target)!, "*.restore-*", SearchOption.AllDirectories));
+        Assert.All(roots, r => Assert.Null(r.PreviousKeptAt));
+
+        // Over the new data dir: the one it replaces is kept whole, its file storage inside.
+        File.WriteAllText(Path.Combine(target, "_external", "files", "00", "upload-0.bin"), "changed on the new server");
+        var again = Restore(repo, full, target, "20991231T000000Z");
+        var kept = again.Single(r => r.Prefix.Length == 0).PreviousKeptAt!;
+        Assert.Equal("changed on the new server", File.ReadAllText(Path.Combine(kept, "_external", "files", "00", "upload-0.bin")));
+        Assert.Equal(Path.Combine(kept, "_external", "files"), again.Single(r => r.Prefix == "_external/files").PreviousKeptAt);
+        Assert.Equal("upload 0", File.ReadAllText(Path.Combine(target, "_external", "files", "00", "upload-0.bin")));
     }
 
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);

@@ -82,4 +82,13 @@ function Clear-TestRoot {
     Remove-Item -Recurse -Force $Root -ErrorAction Ignore
 }
 
-Export-ModuleMember -Function Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Get-LiveProcess, Wait-Until, Clear-TestRoot
+function Get-WiderThanPrivate {
+    <# Every folder above 0700 and file above 0600 under a path (a snapshot holds dumps and the codec key), one line each. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    Get-ChildItem -LiteralPath $Path -Recurse -Force | ForEach-Object {
+        $mode = [int]$_.UnixFileMode
+        if ($mode -band 0x3F) { '{0} {1}' -f [Convert]::ToString($mode, 8), $_.FullName }
+    }
+}
+
+Export-ModuleMember -Function Get-WiderThanPrivate, Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Get-LiveProcess, Wait-Until, Clear-TestRoot

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.IO.Compression;
 using System.Text.Json;
 using ExoBackup.Engine.Databases;
@@ -148,6 +149,7 @@ public static class ChatParts
         var part = new PartRecord { Component = Component, Name = Component };
         var outDir = Path.Combine(s.Path, "chat");
         var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
+        PrivateFiles.Restrict(outDir); // mongodump's files follow its umask
         part.Files = DatabaseDumpers.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
         part.Details["hosts"] = string.Join(",", t.Hosts);
         part.Details["database"] = t.Database;
@@ -167,7 +169,7 @@ public static class ChatParts
         part.Tool = "MongoDB.Driver";
         part.ToolVersion = typeof(MongoClient).Assembly.GetName().Version?.ToString() ?? "";
         var dir = Path.Combine(outDir, t.Database);
-        Directory.CreateDirectory(dir);
+        PrivateFiles.CreateDirectory(dir);
         var counts = new Dictionary<string, long>();
         var i = 0;
         foreach (var c in collections)
@@ -300,7 +302,7 @@ public static class ChatParts
         {
             // MongoDB cannot rename a database: the one replaced is dumped into the repository first.
             var keepDir = Path.Combine(repo.Root, "pre-restore-" + stamp);
-            Directory.CreateDirectory(keepDir);
+            PrivateFiles.CreateDirectory(keepDir);
             var db = client.GetDatabase(t.Database);
             var colls = ListCollections(db, t, ct);
             DriverDump(db, t, Path.Combine(keepDir, "chat"), colls, new PartRecord(), log, ct);

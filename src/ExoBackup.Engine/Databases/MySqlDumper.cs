@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Text;
 using System.Text.Json;
 using ExoBackup.Engine.Archive;
@@ -107,7 +108,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         var toolVersion = tool.ReadVersion(ct);
         var rel = $"db/{name}.sql.zst";
         var output = Path.Combine(s.Path, rel);
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(output)!);
         var tail = new byte[256];
         var tailLength = 0;
         using (var options = new SecretFile("client.cnf", OptionFile(t)))

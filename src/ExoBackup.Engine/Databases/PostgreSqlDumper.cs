@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ExoBackup.Engine.Platform;
@@ -115,7 +116,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
     {
         var tool = Tool(o.ToolPaths, "pg_dump", probe.ServerMajor, ct, out var toolVersion);
-        Directory.CreateDirectory(Path.Combine(s.Path, "db"));
+        PrivateFiles.CreateDirectory(Path.Combine(s.Path, "db"));
         var directory = o.Jobs > 1;
         var rel = directory ? $"db/{name}.dir" : $"db/{name}.dump";
         var output = Path.Combine(s.Path, rel);
@@ -128,6 +129,8 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
             var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr);
         }
+        // pg_dump creates its files with the caller's umask: private before they are hashed and recorded.
+        PrivateFiles.Restrict(output);
         // A dump that exited 0 but is empty or cut short is not a backup.
         var files = directory ? Directory.GetFiles(output).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal).ToList() : [rel];
         if (files.Count == 0 || files.Sum(f => new FileInfo(Path.Combine(s.Path, f)).Length) == 0)

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Text.Json;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -125,8 +126,13 @@ public sealed class SqlServerDumper : IDatabaseDumper
         if (File.Exists(file))
         {
             var rel = $"db/{name}.bak";
-            Directory.CreateDirectory(Path.Combine(s.Path, "db"));
-            File.Copy(file, Path.Combine(s.Path, rel));
+            PrivateFiles.CreateDirectory(Path.Combine(s.Path, "db"));
+            using (var source = File.OpenRead(file))
+            using (var copy = PrivateFiles.OpenWrite(Path.Combine(s.Path, rel), FileMode.CreateNew, 1 << 20))
+            {
+                source.CopyTo(copy);
+                copy.Flush(true);
+            }
             part.Details["dump"] = rel;
             part.Files = DatabaseDumpers.Files(s, [rel]);
         }

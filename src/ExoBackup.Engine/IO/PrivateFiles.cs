@@ -17,10 +17,30 @@ public static class PrivateFiles
         return new FileStream(path, options);
     }
 
-    /// <summary>Creates the folder and any missing parent 0700 (Windows: with inherited rights).</summary>
+    /// <summary>
+    /// Takes group and other bits off what a tool created (its umask decided them), a folder with all
+    /// it holds. The tool wrote into a 0700 snapshot folder, so nobody else could open it meanwhile.
+    /// </summary>
+    public static void Restrict(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (Directory.Exists(path))
+        {
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) & DirectoryPermissions);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(path)) Restrict(entry);
+        }
+        else if (File.Exists(path)) File.SetUnixFileMode(path, File.GetUnixFileMode(path) & FilePermissions);
+    }
+
+    /// <summary>
+    /// Creates the folder and every missing parent 0700 (Windows: with inherited rights). .NET's
+    /// CreateDirectory(path, mode) gives the mode to the last folder only; the parents it creates get 0777 less the umask.
+    /// </summary>
     public static void CreateDirectory(string path)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, DirectoryPermissions);
+        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(path); return; }
+        var missing = new Stack<string>();
+        for (var p = Path.GetFullPath(path); !Directory.Exists(p); p = Path.GetDirectoryName(p)!) missing.Push(p);
+        while (missing.Count > 0) Directory.CreateDirectory(missing.Pop(), DirectoryPermissions);
     }
 }

@@ -86,8 +86,10 @@ public sealed partial class SnapshotRepository
                 SnapshotManifest m;
                 try { m = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(System.IO.Path.Combine(dir, StateFile)), SnapshotManifest.Json) ?? new(); }
                 catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { m = new SnapshotManifest { Id = id }; }
-                m.Parts = ReadParts(dir);
-                list.Add(new SnapshotEntry(id, dir, SnapshotStatus.InProgress, m));
+                var (parts, damaged) = ReadParts(dir);
+                m.Parts = parts;
+                list.Add(new SnapshotEntry(id, dir, SnapshotStatus.InProgress, m,
+                    damaged.Count > 0 ? $"part record(s) {string.Join(", ", damaged)} cannot be read" : null));
                 continue;
             }
             if (!SnapshotId.IsValid(name)) continue;
@@ -251,17 +253,23 @@ public sealed partial class SnapshotRepository
         WriteAllTextDurable(System.IO.Path.Combine(dir, part.Key + ".json"), JsonSerializer.Serialize(part, SnapshotManifest.Json));
     }
 
-    static List<PartRecord> ReadParts(string dir)
+    /// <summary>The part records of an open snapshot, and the names of those that cannot be read (never silently left out).</summary>
+    static (List<PartRecord> Parts, List<string> Damaged) ReadParts(string dir)
     {
         var parts = new List<PartRecord>();
+        var damaged = new List<string>();
         var pd = System.IO.Path.Combine(dir, PartsDir);
-        if (!Directory.Exists(pd)) return parts;
+        if (!Directory.Exists(pd)) return (parts, damaged);
         foreach (var f in Directory.EnumerateFiles(pd, "*.json").Order(StringComparer.Ordinal))
         {
-            try { if (JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(f), SnapshotManifest.Json) is { } p) parts.Add(p); }
-            catch (Exception e) when (e is IOException or JsonException) { }
+            try
+            {
+                if (JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(f), SnapshotManifest.Json) is { } p) parts.Add(p);
+                else damaged.Add(System.IO.Path.GetFileName(f));
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { damaged.Add(System.IO.Path.GetFileName(f)); }
         }
-        return parts;
+        return (parts, damaged);
     }
 
     /// <summary>Seals a snapshot: manifest.json, SHA256SUMS, fsync, rename into place, release the lock.</summary>
@@ -277,6 +285,10 @@ public sealed partial class SnapshotRepository
             throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
                 $"Snapshot {id} is being written by {RepositoryLock.Describe(owner)}.", id, "Let that process complete it.");
         var m = open.Manifest;
+        if (open.Problem is not null)
+            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
+                $"Snapshot {id} cannot be completed: {open.Problem}.", id,
+                "Take the snapshot again (Remove-ExoSnapshot -Id this one, then a new backup): a part it names may be missing or damaged.");
         if (m.Parts.Count == 0)
             throw new ExoBackupException("ExoBackup.SnapshotEmpty", ErrorKind.InvalidOperation,
                 $"Snapshot {id} has no parts yet.", id, "Back up at least one part (Backup-ExoDataDir, Backup-ExoConfiguration, …) before completing it.");
@@ -290,6 +302,7 @@ public sealed partial class SnapshotRepository
         m.Downtime = downtime;
 
         var dir = open.Path;
+        AtomicFiles.SyncTree(dir); // every dump and chat file on disk before the manifest says complete
         File.Delete(System.IO.Path.Combine(dir, StateFile));
         var parts = System.IO.Path.Combine(dir, PartsDir);
         WriteAllTextDurable(System.IO.Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(m, SnapshotManifest.Json));

@@ -65,20 +65,33 @@ public static class TreeRestore
         var staged = new StagedTree(o, inPlace: filter is not null);
         try
         {
-            foreach (var (prefix, list) in byRoot.OrderBy(k => k.Key, StringComparer.Ordinal))
+            var plans = byRoot.Select(kv => (Prefix: kv.Key, List: kv.Value, Target: Path.GetFullPath(o.TargetFor(kv.Key)))).ToList();
+            // A root whose target lies inside another's (with -DataDir, _external/files inside the new data
+            // dir) is staged inside that root's staging folder, so that one rename commits both: staged
+            // beside its own target, it would be inside the folder the swap moves away.
+            string? ContainerOf(string target) => filter is not null ? null :
+                plans.Select(x => x.Target).Where(t => t != target && target.StartsWith(t + Path.DirectorySeparatorChar, StringComparison.Ordinal)).MinBy(t => t.Length);
+            string StagingOf(string target) => filter is not null ? target
+                : ContainerOf(target) is { } outer ? StagingOf(outer) + target[outer.Length..] : $"{target}.restore-{o.Stamp}";
+            foreach (var plan in plans.Where(x => filter is null && ContainerOf(x.Target) is null))
             {
-                var target = Path.GetFullPath(o.TargetFor(prefix));
-                var staging = filter is null ? $"{target}.restore-{o.Stamp}" : target;
-                if (filter is null && (Directory.Exists(staging) || File.Exists(staging)))
+                var staging = StagingOf(plan.Target);
+                if (Directory.Exists(staging) || File.Exists(staging))
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
+                staged.Cleanup.Add(staging);
+            }
+            // Nested roots first, so their container's folder times are applied last.
+            foreach (var (prefix, list, target) in plans.OrderByDescending(x => x.Target.Length).ThenBy(x => x.Prefix, StringComparer.Ordinal))
+            {
+                var staging = StagingOf(target);
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
                 // Where the files will be written: beside the target (a staged restore) or in it (-Path).
                 if (IsCaseInsensitive(filter is null ? Path.GetDirectoryName(staging)! : target)) RefuseCaseClashes(list);
-                if (filter is null) staged.Cleanup.Add(staging);
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
-                staged.Roots.Add((prefix, target, staging, files, bytes));
+                staged.Roots.Add((prefix, target, staging, ContainerOf(target), files, bytes));
             }
+            staged.Roots.Sort((a, b) => string.CompareOrdinal(a.Prefix, b.Prefix));
             return staged;
         }
         catch
@@ -91,7 +104,7 @@ public static class TreeRestore
     /// <summary>A restored component waiting in its staging folders; Commit swaps it in, Dispose (without Commit) removes it.</summary>
     public sealed class StagedTree(TreeRestoreOptions o, bool inPlace) : IDisposable
     {
-        internal readonly List<(string Prefix, string Target, string Staging, long Files, long Bytes)> Roots = [];
+        internal readonly List<(string Prefix, string Target, string Staging, string? Container, long Files, long Bytes)> Roots = [];
         internal readonly List<string> Cleanup = []; // staging folders this restore created
 
         public List<RestoredRoot> Commit(IOperationLog log)
@@ -101,9 +114,12 @@ public static class TreeRestore
             var results = new List<RestoredRoot>();
             // Swap every root in; on a failure put back what was swapped so far.
             var swapped = new List<(string Target, string? Kept)>();
+            // The staged trees reach the disk before they replace anything (a power cut after the swap
+            // would otherwise leave empty files and, with -Force, no old copy).
+            foreach (var s in Roots.Where(r => r.Container is null)) IO.AtomicFiles.SyncFileSystem(s.Staging);
             try
             {
-                foreach (var s in Roots)
+                foreach (var s in Roots.Where(r => r.Container is null))
                 {
                     string? kept = null;
                     if (Directory.Exists(s.Target) || File.Exists(s.Target) || new FileInfo(s.Target).LinkTarget is not null)
@@ -124,6 +140,14 @@ public static class TreeRestore
                     if (kept is not null) Move(kept, target);
                 }
                 throw;
+            }
+            foreach (var (target, _) in swapped) IO.AtomicFiles.SyncDirectory(Path.GetDirectoryName(target)!);
+            // A nested root went in with its container; what it replaced went aside with the container's.
+            foreach (var s in Roots.Where(r => r.Container is not null))
+            {
+                var outer = results.First(r => r.Target == s.Container);
+                var kept = outer.PreviousKeptAt is { } k ? k + s.Target[s.Container!.Length..] : null;
+                results.Add(new RestoredRoot(s.Prefix, s.Target, kept is not null && (Directory.Exists(kept) || File.Exists(kept)) ? kept : null, s.Files, s.Bytes));
             }
             Cleanup.Clear();
             if (o.DiscardReplaced)
