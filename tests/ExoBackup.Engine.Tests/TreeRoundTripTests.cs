@@ -55,11 +55,13 @@ public class TreeRoundTripTests : IDisposable
             var rel = Path.GetRelativePath(root, path).Replace('\\', '/');
             if (skip.Any(s => rel == s || rel.StartsWith(s + "/"))) continue;
             var st = FileStatReader.Get(path);
+            // Every field the index holds: kind, mode, owner, mtime to the nanosecond (links too), size, content, link target.
+            var common = $"{Convert.ToString(st.Mode, 8)} {st.Uid}:{st.Gid} {st.MtimeNs}";
             var what = st.Type switch
             {
-                EntryType.Symlink => "l " + new FileInfo(path).LinkTarget,
-                EntryType.Directory => $"d {Convert.ToString(st.Mode, 8)} {st.MtimeNs / 100}",
-                _ => $"f {Convert.ToString(st.Mode, 8)} {st.MtimeNs / 100} {st.Size} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))}",
+                EntryType.Symlink => $"l {common} {new FileInfo(path).LinkTarget}",
+                EntryType.Directory => $"d {common}",
+                _ => $"f {common} {st.Size} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))}",
             };
             d[rel] = what;
         }
@@ -87,6 +89,20 @@ public class TreeRoundTripTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(Data, "files", "link-to-value"), "../jcr/values/collaboration_portal/a/b/value1.bin");
         File.SetUnixFileMode(Path.Combine(Data, "hsql", "exo-plf.script"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.SetUnixFileMode(Path.Combine(Data, "files", "empty.bin"), (UnixFileMode)0x1ED);
+        // Times below 100 ns, and links with times of their own (a restore used to give links the time of the restore).
+        Directory.CreateDirectory(Path.Combine(Data, "files", "dir-target"));
+        File.CreateSymbolicLink(Path.Combine(Data, "files", "link-to-dir"), "dir-target");
+        Touch("jcr/index/social_portal/segments_1", "@1767323045.123456789");
+        Touch("files/link-to-value", "@1700000000.987654321");
+        Touch("files/link-to-dir", "@1600000000.000000007");
+        Touch("files/dir-target", "@1500000000.5");
+    }
+
+    void Touch(string rel, string when)
+    {
+        using var touch = Process.Start(new ProcessStartInfo("touch", ["-h", "-d", when, Path.Combine(Data, rel)]) { UseShellExecute = false })!;
+        touch.WaitForExit();
+        Assert.Equal(0, touch.ExitCode);
     }
 
     [Fact]

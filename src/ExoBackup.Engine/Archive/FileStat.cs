@@ -29,6 +29,9 @@ public static unsafe partial class FileStatReader
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LChown(string path, int uid, int gid);
 
+    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UtimensAt(int dirfd, string path, long* times, int flags);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial int GetEuid();
 
@@ -105,4 +108,23 @@ public static unsafe partial class FileStatReader
     }
 
     public static DateTime ToDateTime(long mtimeNs) => DateTime.UnixEpoch.AddTicks(mtimeNs / 100);
+
+    /// <summary>
+    /// Sets the mtime to the nanosecond without following a link (utimensat with AT_SYMLINK_NOFOLLOW),
+    /// so a restored link gets its own time and never its target's; the atime is left as it is.
+    /// </summary>
+    public static void SetMtime(string path, long mtimeNs, bool isDirectory)
+    {
+        if (!UseLibc)
+        {
+            if (isDirectory) Directory.SetLastWriteTimeUtc(path, ToDateTime(mtimeNs)); else File.SetLastWriteTimeUtc(path, ToDateTime(mtimeNs));
+            return;
+        }
+        const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+        const long UTIME_OMIT = (1L << 30) - 2;
+        var times = stackalloc long[4] { 0, UTIME_OMIT, Math.DivRem(mtimeNs, 1_000_000_000, out var ns), ns };
+        if (ns < 0) { times[2]--; times[3] = ns + 1_000_000_000; } // before 1970: tv_nsec stays in [0, 1e9)
+        if (UtimensAt(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0)
+            throw new IOException($"utimensat '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
+    }
 }

@@ -176,9 +176,11 @@ public static class TreeRestore
             : Path.Combine(dest, (prefix.Length == 0 ? path : path[(prefix.Length + 1)..]).Replace('/', Path.DirectorySeparatorChar));
         var rootEntry = entries.FirstOrDefault(e => e.Path == prefix);
         var rootIsFile = rootEntry is not null && rootEntry.Kind != 'd';
-        if (!rootIsFile && keepReplacedUnder is null) Directory.CreateDirectory(dest);
+        // Folders are 0700 until their own metadata is applied last, files are created with their final
+        // permission bits: no other user can open a restored secret (the codec key) while it is written.
+        if (!rootIsFile && keepReplacedUnder is null) IO.PrivateFiles.CreateDirectory(dest);
 
-        foreach (var d in entries.Where(e => e.Kind == 'd')) Directory.CreateDirectory(Local(d.Path));
+        foreach (var d in entries.Where(e => e.Kind == 'd')) IO.PrivateFiles.CreateDirectory(Local(d.Path));
 
         var files = entries.Where(e => e.Kind == 'f').ToList();
         long total = files.Sum(f => f.Size), done = 0, count = 0;
@@ -210,7 +212,7 @@ public static class TreeRestore
                 if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
                 var sha = ContentHash.Create();
-                using (var output = new FileStream(local, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
+                using (var output = CreateRestored(local, e.Mode))
                 {
                     if (e.Size > 0) output.SetLength(e.Size);
                     long n = 0;
@@ -261,6 +263,7 @@ public static class TreeRestore
             Directory.CreateDirectory(Path.GetDirectoryName(local)!);
             File.CreateSymbolicLink(local, l.Link!);
             FileStatReader.SetOwner(local, l.Uid, l.Gid);
+            FileStatReader.SetMtime(local, l.MtimeNs, isDirectory: false);
         }
         foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path.Length)) ApplyMetadata(Local(d.Path), d);
         // The data dir itself: eXo must own it again, or it cannot write there.
@@ -282,12 +285,19 @@ public static class TreeRestore
         File.Move(local, kept);
     }
 
+    static FileStream CreateRestored(string path, int mode)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
+        // The creating open may write even a 0400 file; the umask can only narrow the bits until ApplyMetadata.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = (UnixFileMode)(mode & 0x1FF);
+        return new FileStream(path, options);
+    }
+
     static void ApplyMetadata(string path, IndexEntry e)
     {
         FileStatReader.SetOwner(path, e.Uid, e.Gid);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(e.Mode & 0xFFF));
-        var time = FileStatReader.ToDateTime(e.MtimeNs);
-        if (e.Kind == 'd') Directory.SetLastWriteTimeUtc(path, time); else File.SetLastWriteTimeUtc(path, time);
+        FileStatReader.SetMtime(path, e.MtimeNs, e.Kind == 'd');
     }
 
     /// <summary>Refuses paths that could write outside the target: absolute, "..", empty parts, links leaving their root, entries under a link.</summary>
