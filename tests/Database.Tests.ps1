@@ -210,9 +210,27 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         $text | Should -Match '^-- Dump completed'
         Get-WiderThanPrivate $Done.Path | Should -BeNullOrEmpty
     }
-    It 'gives the password only through a 0600 --defaults-extra-file, as its first option' {
+    It 'refuses a password whose line breaks would add options (plugin-dir, default-auth) before any tool runs, and never shows it' {
+        # Finding 2.1: the account may set its own password; eXo reads it from server.xml, where &#10; is a line break.
+        $evil = "x`nplugin-dir=$Root/evil-lib`ndefault-auth=evil`n#"
+        Invoke-TestMariaDbSql $My "CREATE USER 'exo_evil'@'%' IDENTIFIED BY '$($evil.Replace('\', '\\').Replace("'", "''"))'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON exo.* TO 'exo_evil'@'%';" | Out-Null
+        $evilBundle = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/my-evil" -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
+            -DatabaseName exo -DatabaseUser exo_evil -DatabasePassword $evil -FileCount 1 -LargeFileCount 0
+        Get-Content "$($evilBundle.Home)/conf/server.xml" -Raw | Should -Match '&#10;plugin-dir='
+        $saved = $env:EXOBACKUP_STANDIN_LOG
+        $env:EXOBACKUP_STANDIN_LOG = "$Root/my-evil.log"
+        $s = New-ExoSnapshot "$Root/repo-evil" $evilBundle.Home
+        $err = $null
+        try { $s | Backup-ExoDatabase -ToolPath $StandIns -ErrorAction Stop } catch { $err = $_ } finally { $env:EXOBACKUP_STANDIN_LOG = $saved }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeSetting*'
+        "$err $($err.ErrorDetails.RecommendedAction)" | Should -Not -Match 'plugin-dir|evil-lib'
+        $runs = @((Read-StandInLog "$Root/my-evil.log") -split "`n" | Where-Object { $_ -like 'ARGS: *' })
+        $runs | Should -Be @('ARGS: --version') -Because 'the tool only told its version; it never ran with an option file'
+        Get-ChildItem "$Root/repo-evil" -Recurse -Filter '*.cnf' | Should -BeNullOrEmpty
+    }
+    It 'gives the password only through a 0600 --defaults-file, as its first option' {
         $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG
-        $log | Should -Match 'ARGS: --defaults-extra-file=\S+ --single-transaction --routines --triggers --events --hex-blob --default-character-set=utf8mb4'
+        $log | Should -Match 'ARGS: --defaults-file=\S+ --single-transaction --routines --triggers --events --hex-blob --default-character-set=utf8mb4'
         $log | Should -Not -Match ([regex]::Escape($My.Password))
         $log | Should -Not -Match 'ENV: MYSQL_PWD='
         $log | Should -Match 'PASSFILE-MODE: 600'

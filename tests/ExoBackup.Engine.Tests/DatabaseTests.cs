@@ -58,6 +58,30 @@ public class DatabaseTests
         Assert.StartsWith("[client]\n", MySqlDumper.OptionFile(t));
     }
 
+    [Theory]
+    [InlineData("x\nplugin-dir=/home/exo/lib\ndefault-auth=evil\n#", "password")]
+    [InlineData("p\rw", "password")]
+    [InlineData("nul\0byte", "password")]
+    public void A_control_character_in_a_secret_is_refused_before_any_option_file_is_written(string password, string what)
+    {
+        // Finding 2.1: a line break in the password added plugin-dir= and default-auth=: root's mariadb-dump loaded a library of the eXo account.
+        foreach (var engine in new[] { DatabaseEngine.MySql, DatabaseEngine.PostgreSql })
+        {
+            var t = new DatabaseTarget(engine, "127.0.0.1", 3306, "exo", "exo", password, ["jcr"]);
+            var e = Assert.Throws<ExoBackupException>(() => engine == DatabaseEngine.MySql ? MySqlDumper.OptionFile(t) : PostgreSqlDumper.PgPassLine(t, "exo"));
+            Assert.Equal("ExoBackup.UnsafeSetting", e.ErrorId);
+            Assert.Contains(what, e.Message);
+            Assert.DoesNotContain(password, e.Message + e.RecommendedAction);
+            Assert.DoesNotContain("plugin-dir", e.Message);
+        }
+        var user = new DatabaseTarget(DatabaseEngine.MySql, "127.0.0.1", 3306, "exo", "exo\nplugin-dir=/x", "secret", ["jcr"]);
+        Assert.Contains("user", Assert.Throws<ExoBackupException>(() => MySqlDumper.OptionFile(user)).Message);
+        var host = new DatabaseTarget(DatabaseEngine.MySql, "db\ndefault-auth=evil", 3306, "exo", "exo", "secret", ["jcr"]);
+        Assert.Contains("host", Assert.Throws<ExoBackupException>(() => MySqlDumper.OptionFile(host)).Message);
+        var chat = new Chat.ChatTarget(["127.0.0.1:27017"], "chat", "exo", "pw\nuri: mongodb://elsewhere/", "admin");
+        Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Chat.ChatParts.ConfigYaml(chat)).ErrorId);
+    }
+
     [Fact]
     public void Datasources_that_share_a_database_make_one_target_and_embedded_ones_none()
     {

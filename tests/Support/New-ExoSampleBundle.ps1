@@ -52,7 +52,8 @@ function Write-Text([string] $File, [string] $Text, [switch] $Executable) {
     [System.IO.File]::WriteAllText($File, $Text.Replace("`r`n", "`n"))
     if ($Executable -and -not $IsWindows) { chmod 755 $File }
 }
-function ConvertTo-XmlAttribute([string] $s) { [System.Security.SecurityElement]::Escape($s) }
+# Line breaks and tabs as character references: raw in an attribute, XML would read them as spaces.
+function ConvertTo-XmlAttribute([string] $s) { [System.Security.SecurityElement]::Escape($s).Replace("`r", '&#13;').Replace("`n", '&#10;').Replace("`t", '&#9;') }
 
 if (-not ('ExoSample.FileFiller' -as [type])) {
     Add-Type -TypeDefinition @'

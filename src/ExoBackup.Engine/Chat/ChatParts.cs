@@ -223,8 +223,8 @@ public static class ChatParts
     /// <summary>A mongodump/mongorestore --config file: the URI (without the password) and the password.</summary>
     internal static string ConfigYaml(ChatTarget t)
     {
-        static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        return $"uri: {Q(t.Uri())}\n" + (t.User is null ? "" : $"password: {Q(t.Password ?? "")}\n");
+        string Q(string s, string what) => "\"" + OptionFileValue.Checked(s, what, t.Describe()).Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        return $"uri: {Q(t.Uri(), "connection string (hosts, user, database)")}\n" + (t.User is null ? "" : $"password: {Q(t.Password ?? "", "password")}\n");
     }
 
     static Dictionary<string, long> Mongodump(ExternalTool tool, ChatTarget t, string outDir, List<BsonDocument> collections, PartRecord part, CancellationToken ct)

@@ -12,7 +12,7 @@ namespace ExoBackup.Engine.Databases;
 /// <summary>
 /// MySQL and MariaDB with their own tools: mariadb-dump (or mysqldump) streamed through zstd into
 /// the snapshot, the client fed from the decompressed stream on restore. The password reaches them
-/// only through a 0600 --defaults-extra-file; MYSQL_PWD is removed from their environment.
+/// only through a 0600 --defaults-file; MYSQL_PWD is removed from their environment.
 /// </summary>
 public sealed class MySqlDumper : IDatabaseDumper
 {
@@ -93,11 +93,14 @@ public sealed class MySqlDumper : IDatabaseDumper
         return counts;
     }
 
-    /// <summary>An option file: the only place the password goes. Values are double-quoted with \ and " escaped.</summary>
+    /// <summary>
+    /// An option file: the only place the password goes. Values are double-quoted with \ and " escaped,
+    /// and refused with a control character in them (a line break would add options).
+    /// </summary>
     internal static string OptionFile(DatabaseTarget t)
     {
-        static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        return $"[client]\nuser={Q(t.User)}\npassword={Q(t.Password)}\nhost={Q(t.Host)}\nport={t.Port}\nprotocol=TCP\n";
+        string Q(string s, string what) => "\"" + OptionFileValue.Checked(s, what, t.Describe()).Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        return $"[client]\nuser={Q(t.User, "user")}\npassword={Q(t.Password, "password")}\nhost={Q(t.Host, "host")}\nport={t.Port}\nprotocol=TCP\n";
     }
 
     static readonly Dictionary<string, string?> Environment = new() { ["MYSQL_PWD"] = null, ["MYSQL_HOST"] = null };
@@ -114,10 +117,10 @@ public sealed class MySqlDumper : IDatabaseDumper
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
         using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
         {
-            // --defaults-extra-file must come first, or the tools ignore it.
+            // --defaults-file must come first, or the tools ignore it; it also keeps them from reading any other option file.
             var args = new List<string>
             {
-                "--defaults-extra-file=" + options.Path,
+                "--defaults-file=" + options.Path,
                 "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
                 "--default-character-set=utf8mb4", "--skip-lock-tables", t.Database,
             };
@@ -193,7 +196,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
         using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
         {
-            var code = client.Run(["--defaults-extra-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", t.Database], Environment, stdin =>
+            var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", t.Database], Environment, stdin =>
             {
                 using var dump = Compression.OpenRead(Path.Combine(s.Path, part.Details["dump"]));
                 dump.CopyTo(stdin, 1 << 16);

@@ -79,11 +79,11 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         return counts;
     }
 
-    /// <summary>A pgpass line: host:port:database:user:password, with ':' and '\' escaped.</summary>
+    /// <summary>A pgpass line: host:port:database:user:password, with ':' and '\' escaped, control characters refused.</summary>
     internal static string PgPassLine(DatabaseTarget t, string database)
     {
-        static string E(string s) => s.Replace("\\", "\\\\").Replace(":", "\\:");
-        return $"{E(t.Host)}:{t.Port}:{E(database)}:{E(t.User)}:{E(t.Password)}\n";
+        string E(string s, string what) => OptionFileValue.Checked(s, what, t.Describe()).Replace("\\", "\\\\").Replace(":", "\\:");
+        return $"{E(t.Host, "host")}:{t.Port}:{E(database, "database name")}:{E(t.User, "user")}:{E(t.Password, "password")}\n";
     }
 
     static Dictionary<string, string?> Environment(SecretFile pass) => new()

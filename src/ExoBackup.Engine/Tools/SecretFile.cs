@@ -3,7 +3,7 @@ using ExoBackup.Engine.IO;
 namespace ExoBackup.Engine.Tools;
 
 /// <summary>
-/// A file holding a secret for a child process (PGPASSFILE, --defaults-extra-file, --config): created
+/// A file holding a secret for a child process (PGPASSFILE, --defaults-file, --config): created
 /// already 0600 in a fresh 0700 folder, and deleted with its folder on Dispose, which every caller
 /// does in a finally (also on Ctrl+C). A process killed outright runs no finally: its folder names
 /// its PID, and the next SecretFile removes the folders of processes that are gone.
