@@ -101,6 +101,11 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Force -Confirm:$false
         $r.PreviousDataKeptAt | Should -BeNullOrEmpty
     }
+    It 'restores into a database named a=b as itself, not as a conninfo string (finding 3.2)' {
+        Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database 'a=b' -Force -Confirm:$false | Out-Null
+        Get-Checksum "dbname='a=b'" | Should -Be $Before -Because 'psql, too, reads a bare a=b as a conninfo string'
+        Invoke-TestPostgresSql $Pg "DROP DATABASE `"a=b`"" | Out-Null
+    }
     It 'refuses a wrong password without echoing it' {
         $bad = [pscredential]::new('exo', (ConvertTo-SecureString 'wrong-Secret-42' -AsPlainText -Force))
         $s = New-ExoSnapshot $Repo $B.Home
@@ -227,6 +232,13 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         $runs = @((Read-StandInLog "$Root/my-evil.log") -split "`n" | Where-Object { $_ -like 'ARGS: *' })
         $runs | Should -Be @('ARGS: --version') -Because 'the tool only told its version; it never ran with an option file'
         Get-ChildItem "$Root/repo-evil" -Recurse -Filter '*.cnf' | Should -BeNullOrEmpty
+    }
+    It 'refuses a database name that is an option (--init-command= runs SQL), creating nothing (finding 3.2)' {
+        $err = $null
+        try { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database '--init-command=CREATE USER planted' -Force -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeSetting*'
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM mysql.user WHERE user = 'planted'" | Should -Be '0'
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE '%init-command%'" | Should -Be '0'
     }
     It 'gives the password only through a 0600 --defaults-file, as its first option' {
         $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG

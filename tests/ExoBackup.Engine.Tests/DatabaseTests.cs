@@ -83,6 +83,16 @@ public class DatabaseTests
     }
 
     [Fact]
+    public void Database_names_reach_the_tools_as_names_never_as_options_or_conninfo()
+    {
+        var odd = new DatabaseTarget(DatabaseEngine.PostgreSql, "h", 5432, "a=b 'c' \\d", "u", "p", ["jcr"]);
+        Assert.Equal("dbname='a=b \\'c\\' \\\\d'", PostgreSqlDumper.DbNameConnInfo(odd));
+        foreach (var name in new[] { "--init-command=CREATE USER x", "-h", "" })
+            Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Tools.OptionFileValue.CheckedArgument(name, "database name", "MySql h:3306/x")).ErrorId);
+        Assert.Equal("exo-prod", Tools.OptionFileValue.CheckedArgument("exo-prod", "database name", "x"));
+    }
+
+    [Fact]
     public void Datasources_that_share_a_database_make_one_target_and_embedded_ones_none()
     {
         DatasourceInfo Ds(string name, DatabaseEngine e, string db, string host = "pg") => new(name, $"exo-{name}_portal", e, host, 5432, db, "exo", "pw", "url", null, "server.xml:1");

@@ -233,7 +233,7 @@ public static class ChatParts
         part.ToolVersion = tool.ReadVersion(ct)?.ToString() ?? "";
         using (var config = new SecretFile("mongodump.yaml", ConfigYaml(t)))
         {
-            var code = tool.Run(["--config=" + config.Path, "--db", t.Database, "--out", outDir, "--gzip"], null, null, null, ct, out var stderr);
+            var code = tool.Run(["--config=" + config.Path, "--db", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe()), "--out", outDir, "--gzip"], null, null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr);
         }
         var dir = Path.Combine(outDir, t.Database);
@@ -315,7 +315,7 @@ public static class ChatParts
         if (tool is not null)
         {
             using var config = new SecretFile("mongorestore.yaml", ConfigYaml(t with { Database = "" }));
-            var code = tool.Run(["--config=" + config.Path, "--drop", "--gzip", "--nsInclude", source + ".*", "--nsFrom", source + ".*", "--nsTo", t.Database + ".*", Path.Combine(s.Path, "chat")],
+            var code = tool.Run(["--config=" + config.Path, "--drop", "--gzip", "--nsInclude", source + ".*", "--nsFrom", source + ".*", "--nsTo", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe()) + ".*", Path.Combine(s.Path, "chat")],
                 null, null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr);
         }

@@ -122,7 +122,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             {
                 "--defaults-file=" + options.Path,
                 "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
-                "--default-character-set=utf8mb4", "--skip-lock-tables", t.Database,
+                "--default-character-set=utf8mb4", "--skip-lock-tables", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe()),
             };
             var code = tool.Run(args, Environment, null, stdout =>
             {
@@ -196,7 +196,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
         using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
         {
-            var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", t.Database], Environment, stdin =>
+            var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe())], Environment, stdin =>
             {
                 using var dump = Compression.OpenRead(Path.Combine(s.Path, part.Details["dump"]));
                 dump.CopyTo(stdin, 1 << 16);

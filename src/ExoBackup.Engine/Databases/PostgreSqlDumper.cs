@@ -79,6 +79,13 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         return counts;
     }
 
+    /// <summary>
+    /// The database for --dbname as a conninfo string: a bare name holding '=' (or starting with
+    /// postgresql://) would be read as one, with whatever parameters it names.
+    /// </summary>
+    internal static string DbNameConnInfo(DatabaseTarget t) =>
+        $"dbname='{OptionFileValue.Checked(t.Database, "database name", t.Describe()).Replace("\\", "\\\\").Replace("'", "\\'")}'";
+
     /// <summary>A pgpass line: host:port:database:user:password, with ':' and '\' escaped, control characters refused.</summary>
     internal static string PgPassLine(DatabaseTarget t, string database)
     {
@@ -122,7 +129,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         var output = Path.Combine(s.Path, rel);
         var args = ConnectionArgs(t);
         args.AddRange(directory ? ["--format=directory", "--jobs", o.Jobs.ToString()] : ["--format=custom"]);
-        args.AddRange(["--file", output, "--dbname", t.Database]);
+        args.AddRange(["--file", output, "--dbname", DbNameConnInfo(t)]);
         using (var pass = new SecretFile("pgpass", PgPassLine(t, t.Database)))
         using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
         {
@@ -202,11 +209,11 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
             Exec(admin, $"CREATE DATABASE {Quote(t.Database)}");
         }
         var args = ConnectionArgs(t);
-        args.AddRange(["--dbname", t.Database, "--exit-on-error"]);
+        args.AddRange(["--dbname", DbNameConnInfo(t), "--exit-on-error"]);
         if (o.Jobs > 1) args.AddRange(["--jobs", o.Jobs.ToString()]);
         // Ownership and grants name the roles of the source server; restoring as another user, skip them.
         if (part.Details.GetValueOrDefault("user") != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
-        args.Add(Path.Combine(s.Path, part.Details["dump"]));
+        args.AddRange(["--", Path.Combine(s.Path, part.Details["dump"])]);
         try
         {
             using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));

@@ -16,4 +16,19 @@ public static class OptionFileValue
                 owner, $"Set a {what} without control characters, in the server and where eXo reads it (server.xml, chat.properties), or give one with -Credential.");
         return value;
     }
+
+    /// <summary>
+    /// A name given to a tool as an argument (a database name from server.xml, -Database or a manifest):
+    /// besides control characters, a leading '-' is refused, as the tool would read it as an option
+    /// (mariadb-dump's --init-command= runs SQL). Callers also put "--" before positional names.
+    /// </summary>
+    public static string CheckedArgument(string value, string what, string owner)
+    {
+        Checked(value, what, owner);
+        if (value.Length == 0 || value[0] == '-')
+            throw new ExoBackupException("ExoBackup.UnsafeSetting", ErrorKind.InvalidData,
+                $"The {what} for {owner} is empty or starts with '-': a tool would read it as an option, so nothing was run.",
+                owner, $"Check the {what} in server.xml, chat.properties or -Database.");
+        return value;
+    }
 }
