@@ -234,6 +234,37 @@ public class TreeRoundTripTests : IDisposable
         Assert.Equal("upload 0", File.ReadAllText(Path.Combine(target, "_external", "files", "00", "upload-0.bin")));
     }
 
+    [Fact]
+    public void Names_that_are_not_utf8_fail_the_part_naming_them_or_are_recorded_with_skip_unreadable()
+    {
+        // Finding 1.4: such a file, and a whole folder with its subtree, were left out with no word.
+        var p = Platform();
+        Populate();
+        using (var sh = Process.Start(new ProcessStartInfo("bash", ["-c",
+            "cd \"$1\" && e=$(printf '\\351') && mkdir -p 00 \"caf$e/sub\" && printf x > \"00/report-${e}t$e.bin\" && printf y > \"caf$e/sub/doc.bin\"",
+            "bash", Path.Combine(Data, "files")]) { UseShellExecute = false })!) { sh.WaitForExit(); Assert.Equal(0, sh.ExitCode); }
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        var e = Assert.Throws<ExoBackupException>(() => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default));
+        Assert.Equal("ExoBackup.SourceUnreadable", e.ErrorId);
+        Assert.Contains("files/00/report-\\xE9t\\xE9.bin", e.Message);
+        Assert.Contains("files/caf\\xE9", e.Message);
+        repo.RemovePartial(s.Id);
+
+        var skipping = new DataDirOptions { Tree = new TreeBackupOptions { SkipUnreadable = true } };
+        s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        var part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, skipping, NullOperationLog.Instance, default), NullOperationLog.Instance);
+        Assert.Equal(2, part.Skipped.Count(x => x.Contains("not valid UTF-8")));
+        var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
+
+        // An incremental (one walk, no first pass) stops at them too.
+        var inc = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
+        Assert.Equal("ExoBackup.SourceUnreadable", Assert.Throws<ExoBackupException>(() =>
+            PlatformParts.BackupDataDir(repo, inc, p, new DataDirOptions(), NullOperationLog.Instance, default)).ErrorId);
+        repo.RemovePartial(inc.Id);
+        Assert.Equal(full.Id, repo.List().Single().Id);
+    }
+
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
 
     [Fact]

@@ -28,6 +28,13 @@ public static class TreeScanner
                 unreadable(dir, e);
                 continue;
             }
+            // A name .NET could not decode came back with U+FFFD and names no file: report each by its
+            // bytes. They cannot be kept byte for byte yet, so without -SkipUnreadable the part fails.
+            if (names.Any(n => n.Contains('\uFFFD')))
+                foreach (var raw in IO.RawDirectory.UndecodableNames(dir))
+                    unreadable(Path.Combine(dir, raw), new IOException(
+                        "its name is not valid UTF-8 (shown with \\x escapes), which ExoBackup cannot yet back up byte for byte" +
+                        " (a folder: with all it holds); rename it to UTF-8 (convmv -f latin1 -t utf8), or use -SkipUnreadable to record it and go on"));
             var subdirs = new List<(string, string)>();
             foreach (var name in names)
             {

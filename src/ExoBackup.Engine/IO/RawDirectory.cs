@@ -1,0 +1,58 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ExoBackup.Engine.IO;
+
+/// <summary>
+/// A folder's entry names as the kernel gives them, bytes and all. .NET turns bytes that are not
+/// UTF-8 into U+FFFD, and the mangled name names no file: without this, such files and whole folders
+/// (Latin-1 names from old uploads) vanished from backups without a word.
+/// </summary>
+public static unsafe partial class RawDirectory
+{
+    [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint OpenDir(string path);
+
+    [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
+    private static partial byte* ReadDir(nint dir);
+
+    [LibraryImport("libc", EntryPoint = "closedir")]
+    private static partial int CloseDir(nint dir);
+
+    const int NameOffset = 19; // struct dirent64: d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name
+
+    static readonly UTF8Encoding Strict = new(false, throwOnInvalidBytes: true);
+
+    /// <summary>The names in <paramref name="dir"/> that are not valid UTF-8, written with \xNN for each byte that is not ASCII.</summary>
+    public static List<string> UndecodableNames(string dir)
+    {
+        var found = new List<string>();
+        if (!OperatingSystem.IsLinux()) return found;
+        var handle = OpenDir(dir);
+        if (handle == 0) throw new IOException($"opendir '{dir}' failed (errno {Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            for (var entry = ReadDir(handle); entry is not null; entry = ReadDir(handle))
+            {
+                var name = new ReadOnlySpan<byte>(entry + NameOffset, 256);
+                name = name[..name.IndexOf((byte)0)];
+                try { Strict.GetCharCount(name); }
+                catch (DecoderFallbackException) { found.Add(Escape(name)); }
+            }
+        }
+        finally { CloseDir(handle); }
+        found.Sort(StringComparer.Ordinal);
+        return found;
+    }
+
+    public static string Escape(ReadOnlySpan<byte> name)
+    {
+        var sb = new StringBuilder(name.Length * 2);
+        foreach (var b in name)
+        {
+            if (b is >= 0x20 and < 0x7F && b != (byte)'\\') sb.Append((char)b);
+            else sb.Append($"\\x{b:X2}");
+        }
+        return sb.ToString();
+    }
+}
