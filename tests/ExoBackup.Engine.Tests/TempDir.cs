@@ -24,3 +24,12 @@ public sealed class TempDir : IDisposable
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>Keeps the warnings an engine call gives, for tests that assert on them.</summary>
+public sealed class WarningLog : IOperationLog
+{
+    public List<string> Warnings { get; } = [];
+    public void Verbose(string message) { }
+    public void Warning(string message) { lock (Warnings) Warnings.Add(message); }
+    public void Progress(ProgressUpdate update) { }
+}

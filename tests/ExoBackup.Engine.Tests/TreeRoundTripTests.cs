@@ -265,6 +265,41 @@ public class TreeRoundTripTests : IDisposable
         Assert.Equal(full.Id, repo.List().Single().Id);
     }
 
+    [Fact]
+    public void Owners_and_setuid_bits_from_the_index_are_not_applied_unless_asked()
+    {
+        // Finding 3.3: an index naming uid 0 and mode 04755 restored a setuid-root file, and a 0777 folder as such.
+        if (!FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (it changes owners)");
+        var p = Platform();
+        Write("files/tool.bin", "a writer's program");
+        File.SetUnixFileMode(Path.Combine(Data, "files", "tool.bin"), (UnixFileMode)0x9ED); // 04755
+        Directory.CreateDirectory(Path.Combine(Data, "files", "ww"));
+        File.SetUnixFileMode(Path.Combine(Data, "files", "ww"), (UnixFileMode)0x1FF);        // 0777
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);                                       // the index says uid 0 for all
+        var home = Directory.CreateDirectory(Path.Combine(_dir.Path, "exo-home")).FullName;  // the eXo account's folder
+        FileStatReader.SetOwner(home, 65534, 65534);
+        var log = new WarningLog();
+        var target = Path.Combine(home, "data");
+        TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target) }, log, default);
+        var tool = FileStatReader.Get(Path.Combine(target, "files", "tool.bin"));
+        Assert.Equal((0x1ED, 65534, 65534), (tool.Mode, tool.Uid, tool.Gid));               // 0755, the eXo account's
+        var ww = FileStatReader.Get(Path.Combine(target, "files", "ww"));
+        Assert.Equal((0x1FD, 65534), (ww.Mode, ww.Uid));                                     // 0775
+        Assert.Equal(65534, FileStatReader.Get(target).Uid);
+        Assert.True(log.Warnings.Any(w => w.Contains("owner other than") && w.Contains("65534:65534")), string.Join(" / ", log.Warnings));
+        Assert.Contains(log.Warnings, w => w.Contains("2 entr(ies) had setuid"));
+
+        // Asked for: as the index says.
+        var exact = Path.Combine(home, "exact");
+        TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions
+        {
+            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, exact), KeepOwners = true, KeepSpecialModes = true,
+        }, NullOperationLog.Instance, default);
+        tool = FileStatReader.Get(Path.Combine(exact, "files", "tool.bin"));
+        Assert.Equal((0x9ED, 0), (tool.Mode, tool.Uid));
+    }
+
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
 
     [Fact]

@@ -12,6 +12,9 @@ public sealed class RestoreRequest
     public string? DataDir { get; init; }
     public IReadOnlyList<string> PathFilter { get; init; } = [];
     public bool DiscardReplaced { get; init; }
+    /// <summary>Trees: apply the index's owners and special mode bits as they are (see TreeRestoreOptions).</summary>
+    public bool KeepOwners { get; init; }
+    public bool KeepSpecialModes { get; init; }
     public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
     /// <summary>Databases: restore onto this server (host[:port]) and under this name instead.</summary>
     public string? Server { get; init; }
@@ -74,6 +77,8 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
             TargetFor = prefix => PlatformParts.TargetFor(prefix, r.Platform, r.DataDir),
             PathFilter = r.PathFilter,
             DiscardReplaced = r.DiscardReplaced,
+            KeepOwners = r.KeepOwners,
+            KeepSpecialModes = r.KeepSpecialModes,
             Stamp = r.Stamp,
         }, log, ct);
         return new Staged(component, staged, watch);

@@ -18,6 +18,12 @@ public sealed class TreeRestoreOptions
     /// <summary>Remove what was replaced instead of keeping it as &lt;target&gt;.pre-restore-&lt;time&gt;.</summary>
     public bool DiscardReplaced { get; init; }
     public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ");
+    /// <summary>Apply every owner the index names; otherwise an owner other than the target's is replaced by the target's, and reported.</summary>
+    public bool KeepOwners { get; init; }
+    /// <summary>Apply setuid, setgid, sticky and world-writable bits as the index says; otherwise they are dropped, and reported.</summary>
+    public bool KeepSpecialModes { get; init; }
+    /// <summary>Warn of the owners and modes the policy changed (not for a scratch copy, deleted after).</summary>
+    public bool ReportMetadataChanges { get; init; } = true;
     public int ProgressId { get; init; } = 30;
     public int ParentProgressId { get; init; } = -1;
 }
@@ -88,7 +94,9 @@ public static class TreeRestore
                 Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
                 // Where the files will be written: beside the target (a staged restore) or in it (-Path).
                 if (IsCaseInsensitive(filter is null ? Path.GetDirectoryName(staging)! : target)) RefuseCaseClashes(list);
-                var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, o, log, ct);
+                var policy = new MetadataPolicy(o, OwnerOfNearest(target));
+                var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, policy, o, log, ct);
+                if (o.ReportMetadataChanges) policy.Report(prefix.Length == 0 ? component : prefix, target, log);
                 staged.Roots.Add((prefix, target, staging, ContainerOf(target), files, bytes));
             }
             staged.Roots.Sort((a, b) => string.CompareOrdinal(a.Prefix, b.Prefix));
@@ -170,7 +178,7 @@ public static class TreeRestore
 
     /// <summary>Writes one root's entries under <paramref name="dest"/>: folders, then files archive by archive, then links, then folder times.</summary>
     static (long Files, long Bytes) Materialize(string component, string prefix, IndexEntry? rootStat, string dest, List<IndexEntry> entries, Dictionary<string, SnapshotEntry> chain,
-        string? keepReplacedUnder, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+        string? keepReplacedUnder, MetadataPolicy policy, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         string Local(string path) => path == prefix ? dest
             : Path.Combine(dest, (prefix.Length == 0 ? path : path[(prefix.Length + 1)..]).Replace('/', Path.DirectorySeparatorChar));
@@ -212,7 +220,7 @@ public static class TreeRestore
                 if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
                 var sha = ContentHash.Create();
-                using (var output = CreateRestored(local, e.Mode))
+                using (var output = CreateRestored(local, policy.Mode(e, count: false)))
                 {
                     if (e.Size > 0) output.SetLength(e.Size);
                     long n = 0;
@@ -229,7 +237,7 @@ public static class TreeRestore
                             $"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath,
                             "The archive is damaged: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
                 }
-                ApplyMetadata(local, e);
+                ApplyMetadata(local, e, policy);
                 done += e.Size;
                 count++;
                 if (count % 200 == 0)
@@ -262,12 +270,13 @@ public static class TreeRestore
             if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
             Directory.CreateDirectory(Path.GetDirectoryName(local)!);
             File.CreateSymbolicLink(local, l.Link!);
-            FileStatReader.SetOwner(local, l.Uid, l.Gid);
+            var (uid, gid) = policy.Owner(l);
+            FileStatReader.SetOwner(local, uid, gid);
             FileStatReader.SetMtime(local, l.MtimeNs, isDirectory: false);
         }
-        foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path.Length)) ApplyMetadata(Local(d.Path), d);
+        foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path.Length)) ApplyMetadata(Local(d.Path), d, policy);
         // The data dir itself: eXo must own it again, or it cannot write there.
-        if (prefix.Length == 0 && rootStat is not null && keepReplacedUnder is null) ApplyMetadata(dest, rootStat);
+        if (prefix.Length == 0 && rootStat is not null && keepReplacedUnder is null) ApplyMetadata(dest, rootStat, policy);
         log.Progress(new ProgressUpdate(o.ProgressId, activity, "done", ParentActivityId: o.ParentProgressId, Completed: true));
         return (count, done);
     }
@@ -293,11 +302,58 @@ public static class TreeRestore
         return new FileStream(path, options);
     }
 
-    static void ApplyMetadata(string path, IndexEntry e)
+    static void ApplyMetadata(string path, IndexEntry e, MetadataPolicy policy)
     {
-        FileStatReader.SetOwner(path, e.Uid, e.Gid);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(e.Mode & 0xFFF));
+        var (uid, gid) = policy.Owner(e);
+        FileStatReader.SetOwner(path, uid, gid);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)policy.Mode(e));
         FileStatReader.SetMtime(path, e.MtimeNs, e.Kind == 'd');
+    }
+
+    /// <summary>The owner of the target, or of its nearest existing folder above it: who the restored tree belongs to.</summary>
+    static (int Uid, int Gid) OwnerOfNearest(string target)
+    {
+        for (var p = target; p is not null; p = Path.GetDirectoryName(p))
+        {
+            try { var st = FileStatReader.Get(p); return (st.Uid, st.Gid); }
+            catch (FileNotFoundException) { }
+        }
+        return (0, 0);
+    }
+
+    /// <summary>
+    /// What of an index entry's owner and mode a restore applies. The index comes from a repository
+    /// that others may write: by default an owner other than the target's (uid 0 above all) becomes
+    /// the target's, and setuid, setgid, sticky and world-writable bits are dropped; both are counted and reported.
+    /// </summary>
+    internal sealed class MetadataPolicy(TreeRestoreOptions o, (int Uid, int Gid) targetOwner)
+    {
+        const int Special = 0xE00, WorldWritable = 0x2;
+        int _owners, _modes;
+
+        public (int Uid, int Gid) Owner(IndexEntry e)
+        {
+            if (o.KeepOwners || (e.Uid, e.Gid) == targetOwner) return (e.Uid, e.Gid);
+            Interlocked.Increment(ref _owners);
+            return targetOwner;
+        }
+
+        /// <summary>The mode to apply; counted once per entry, where its metadata is applied.</summary>
+        public int Mode(IndexEntry e, bool count = true)
+        {
+            var mode = e.Mode & 0xFFF;
+            if (o.KeepSpecialModes || (mode & (Special | WorldWritable)) == 0) return mode;
+            if (count) Interlocked.Increment(ref _modes);
+            return mode & ~(Special | WorldWritable);
+        }
+
+        public void Report(string what, string target, IOperationLog log)
+        {
+            if (_owners > 0)
+                log.Warning($"{what}: {_owners} entr(ies) of the index named an owner other than {target}'s ({targetOwner.Uid}:{targetOwner.Gid}); they were given {targetOwner.Uid}:{targetOwner.Gid}. Use -KeepOwner to apply the index's owners.");
+            if (_modes > 0)
+                log.Warning($"{what}: {_modes} entr(ies) had setuid, setgid, sticky or world-writable bits, which were dropped. Use -KeepSpecialMode to keep them.");
+        }
     }
 
     /// <summary>Refuses paths that could write outside the target: absolute, "..", empty parts, links leaving their root, entries under a link.</summary>

@@ -20,6 +20,12 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     /// <summary>Restore only the files matching these patterns (in place; replaced files are kept).</summary>
     [Parameter] public string[] Path { get; set; } = [];
 
+    /// <summary>Apply every owner the snapshot's index names; by default an owner other than the target's becomes the target's (a warning says how many).</summary>
+    [Parameter] public SwitchParameter KeepOwner { get; set; }
+
+    /// <summary>Keep setuid, setgid, sticky and world-writable bits; by default they are dropped (a warning says how many).</summary>
+    [Parameter] public SwitchParameter KeepSpecialMode { get; set; }
+
     /// <summary>Delete what the restore replaces instead of keeping it as *.pre-restore-&lt;time&gt;.</summary>
     [Parameter] public SwitchParameter Force { get; set; }
 
@@ -64,6 +70,8 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             DataDir = DataDir is null ? null : ResolvePath(DataDir),
             PathFilter = Path,
             DiscardReplaced = Force,
+            KeepOwners = KeepOwner,
+            KeepSpecialModes = KeepSpecialMode,
             Server = Server,
             Database = Database,
             User = Credential?.UserName,
