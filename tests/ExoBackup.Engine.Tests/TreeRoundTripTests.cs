@@ -300,6 +300,54 @@ public class TreeRoundTripTests : IDisposable
         Assert.Equal((0x9ED, 0), (tool.Mode, tool.Uid));
     }
 
+    [Fact]
+    public void An_entry_larger_than_the_index_says_is_refused_before_a_byte_is_written()
+    {
+        // Finding 3.6: a 101 KB archive inflated to 3 GiB in the staging folder before its checksum was compared.
+        var p = Platform();
+        Write("files/small.txt", "four");
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        var archive = Path.Combine(full.Path, full.Manifest.Parts[0].Details["archive"]);
+        const long bomb = 256L << 20;
+        using (var file = File.Create(archive))
+        using (var z = Compression.Compress(file, CompressionKind.Zstd, 3))
+        using (var tar = new System.Formats.Tar.TarWriter(z, System.Formats.Tar.TarEntryFormat.Pax))
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "files/small.txt") { DataStream = new Zeros(bomb) });
+        Assert.True(new FileInfo(archive).Length < 1 << 20);
+        var target = Path.Combine(_dir.Path, "restored");
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<ExoBackupException>(() => Restore(repo, full, target));
+        Assert.Equal("ExoBackup.ChecksumMismatch", e.ErrorId);
+        Assert.Contains("holds 268,435,456 bytes where the index says 4", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"refused after {watch.Elapsed}");
+        Assert.False(Directory.Exists(target));
+        Assert.Empty(Directory.GetDirectories(_dir.Path, "restored.restore-*"));
+    }
+
+    /// <summary>A stream of zeros of a given length that allocates nothing.</summary>
+    sealed class Zeros(long length) : Stream
+    {
+        long _position;
+        public override bool CanRead => true;
+        public override bool CanSeek => true; // TarWriter wants it, to write the length first
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => _position = value; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - _position);
+            Array.Clear(buffer, offset, n);
+            _position += n;
+            return n;
+        }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) =>
+            _position = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
 
     [Fact]

@@ -216,6 +216,12 @@ public static class TreeRestore
                 ct.ThrowIfCancellationRequested();
                 if (te.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 if (!wanted.Remove(te.Name, out var e)) continue;
+                // The entry's length from its header, before a byte is written: a 101 KB archive whose entry
+                // inflated to 3 GiB filled the disk before its checksum was compared.
+                if (te.Length != e.Size)
+                    throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
+                        $"'{e.Path}' in {Path.GetFileName(archivePath)} of {holder.Id} holds {te.Length:N0} bytes where the index says {e.Size:N0}; nothing was replaced.", archivePath,
+                        "The archive or its index is damaged or was altered: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
                 var local = Local(e.Path);
                 if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
                 Directory.CreateDirectory(Path.GetDirectoryName(local)!);
