@@ -412,7 +412,7 @@ public class SecretFileTests
     public void The_secret_folder_of_a_killed_process_is_swept_by_the_next_one()
     {
         var orphan = Path.Combine(Path.GetTempPath(), $"exobackup-secret-4194000-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(orphan);
+        PrivateFiles.CreateDirectory(orphan); // 0700, as the killed process made it
         File.WriteAllText(Path.Combine(orphan, "pgpass"), "left by a kill");
         using (new Tools.SecretFile("x", "y")) { }
         Assert.False(Directory.Exists(orphan));

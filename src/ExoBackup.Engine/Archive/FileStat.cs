@@ -40,6 +40,9 @@ public static unsafe partial class FileStatReader
 
     public static bool IsRoot => UseLibc && GetEuid() == 0;
 
+    /// <summary>This process's effective uid (0 where there are no uids).</summary>
+    public static int EffectiveUid => UseLibc ? GetEuid() : 0;
+
     /// <summary>
     /// Whether this process may read the file. Asks the kernel (access(2)) only when the mode does not
     /// already let everyone read, so the common 0644 file costs no system call; root without

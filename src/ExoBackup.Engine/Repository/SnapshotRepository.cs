@@ -306,7 +306,7 @@ public sealed partial class SnapshotRepository
         File.Delete(System.IO.Path.Combine(dir, StateFile));
         var parts = System.IO.Path.Combine(dir, PartsDir);
         WriteAllTextDurable(System.IO.Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(m, SnapshotManifest.Json));
-        if (Directory.Exists(parts)) Directory.Delete(parts, true);
+        TreeDeleter.Delete(parts);
         WriteSha256Sums(dir, m.Parts.SelectMany(p => p.Files).ToDictionary(f => f.Path, f => f.Sha256));
         SyncDirectory(dir);
         var final = SnapshotPath(id);
@@ -344,7 +344,7 @@ public sealed partial class SnapshotRepository
     public void RemovePartial(string id)
     {
         foreach (var dir in new[] { PartialPath(id), System.IO.Path.Combine(Root, id + RemovingSuffix) })
-            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            TreeDeleter.Delete(dir); // through handles: a repository may be writable by others
         SyncDirectory(Root);
         RepositoryLock.Release(Root, id);
     }
@@ -356,7 +356,7 @@ public sealed partial class SnapshotRepository
         var doomed = System.IO.Path.Combine(Root, id + RemovingSuffix);
         Directory.Move(dir, doomed);
         SyncDirectory(Root);
-        Directory.Delete(doomed, true);
+        TreeDeleter.Delete(doomed);
     }
 
     /// <summary>

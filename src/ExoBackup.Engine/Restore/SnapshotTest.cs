@@ -89,7 +89,7 @@ public static class SnapshotTest
         }
         finally
         {
-            if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
+            IO.TreeDeleter.Delete(scratch);
         }
         return results;
     }

@@ -437,9 +437,5 @@ public static class TreeRestore
         else File.Move(from, to);
     }
 
-    static void Delete(string path)
-    {
-        if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null) Directory.Delete(path, true);
-        else File.Delete(path);
-    }
+    static void Delete(string path) => IO.TreeDeleter.Delete(path);
 }

@@ -14,16 +14,28 @@ public sealed class SecretFile : IDisposable
     const string Prefix = "exobackup-secret-";
     readonly string _dir;
 
-    /// <summary>Removes the secret folders left by ExoBackup processes that were killed.</summary>
+    /// <summary>
+    /// Removes the secret folders left by ExoBackup processes that were killed: only folders (not links)
+    /// of this user, 0700, as SecretFile makes them. Anyone can create names in the temp folder; a folder
+    /// planted there by another user is left alone, and nothing is ever followed (TreeDeleter).
+    /// </summary>
     public static int SweepOrphans()
     {
         var removed = 0;
-        foreach (var dir in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), Prefix + "*"))
+        foreach (var dir in Directory.EnumerateFileSystemEntries(System.IO.Path.GetTempPath(), Prefix + "*"))
         {
             var parts = System.IO.Path.GetFileName(dir)[Prefix.Length..].Split('-');
             if (parts.Length < 2 || !int.TryParse(parts[0], out var pid) || pid == Environment.ProcessId) continue;
             if (Platform.PlatformProcess.IsAlive(pid)) continue;
-            try { Directory.Delete(dir, recursive: true); removed++; } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                var st = Archive.FileStatReader.Get(dir);
+                if (st.Type != Archive.EntryType.Directory || (st.Mode & 0xFFF) != 0x1C0 || (OperatingSystem.IsLinux() && st.Uid != Archive.FileStatReader.EffectiveUid)) continue;
+                TreeDeleter.Delete(dir);
+                removed++;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
         return removed;
     }
@@ -43,6 +55,6 @@ public sealed class SecretFile : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { TreeDeleter.Delete(_dir); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
