@@ -27,7 +27,8 @@ $haveFull = (Test-Path (Join-Path $Repository 'exobackup-repository.json')) -and
 $type = if ($Today.DayOfWeek -eq $FullOn -or -not $haveFull) { 'Full' } else { 'Incremental' }
 $snapshot = Backup-ExoPlatform -Platform $Platform -Repository $Repository -Type $type -StopPlatform
 if ($snapshot) {
-    $removed = Remove-ExoSnapshot -Repository $Repository -KeepDaily $KeepDaily -KeepWeekly $KeepWeekly -KeepMonthly $KeepMonthly -Confirm:$false
+    # Retention, and the unfinished snapshots of killed runs older than a day (never one still being written).
+    $removed = Remove-ExoSnapshot -Repository $Repository -KeepDaily $KeepDaily -KeepWeekly $KeepWeekly -KeepMonthly $KeepMonthly -IncompleteOlderThan 1 -Confirm:$false
     Write-Verbose "Removed $(@($removed).Count) snapshot(s) by retention."
 }
 $snapshot

@@ -209,7 +209,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $kills = 0; $stale = 0; $killed = @()
         for ($i = 0; $i -lt $points; $i++) {
             $delay = [int]($rng.NextDouble() * $freshMs)
-            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -Force -WarningAction SilentlyContinue"
+            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -WarningAction SilentlyContinue"
             Start-Sleep -Milliseconds $delay
             # The pwsh alone, as kill -9 would: its pg_dump is orphaned and finishes or fails on its own.
             if (-not $p.HasExited) { $p.Kill($false); $kills++; $killed += $p.Id }
@@ -218,19 +218,20 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             $null = Remove-NewSnapshot
             Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
             if (Test-Path "$Repo/lock.json") {
-                $err = $null
-                try { New-ExoSnapshot $Repo $B.Home | Out-Null } catch { $err = $_ }
-                $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.RepositoryLockStale,*'
+                # Left by the killed pwsh: it names a process that is gone, which the next run breaks by itself.
+                $owner = Get-Content "$Repo/lock.json" -Raw | ConvertFrom-Json
+                $owner.pid | Should -BeIn $killed
+                Get-LiveProcess | Where-Object Id -eq $owner.pid | Should -BeNullOrEmpty
                 $stale++
             }
         }
-        $next = Backup-ExoPlatform -Platform $B.Home -Repository $Repo -Type Incremental -Force -WarningAction SilentlyContinue
+        $next = Backup-ExoPlatform -Platform $B.Home -Repository $Repo -Type Incremental -WarningAction SilentlyContinue
         $next.Status | Should -Be 'Complete'
         Test-ExoSnapshot -Repository $Repo -Id $next.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
         Remove-ExoSnapshot -Repository $Repo -IncompleteOlderThan 0 -Confirm:$false | Out-Null
         Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty
         foreach ($id in $killed) { Get-ChildItem $Tmp -Directory -Filter "exobackup-secret-$id-*" | Should -BeNullOrEmpty -Because 'the next backup sweeps the secret folders of killed processes' }
         (Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE '%exobackup%'") | Should -Be '0'
-        Write-Host "Platform backup kills: $kills pwsh processes killed at $points points over $([int]$freshMs) ms; $stale left a stale lock, each refused without -Force and broken with it; the earlier snapshot passed every time."
+        Write-Host "Platform backup kills: $kills pwsh processes killed at $points points over $([int]$freshMs) ms; $stale left a stale lock naming the killed process, broken by the next run without -Force; the earlier snapshot passed every time."
     }
 }

@@ -246,12 +246,57 @@ Describe 'Interruptions' {
         (Get-ExoSnapshot $repo).Id | Should -Be $good.Id
         (Get-ExoSnapshot $repo -IncludeIncomplete | Where-Object Status -eq 'InProgress') | Should -HaveCount 1
         Test-ExoSnapshot -Repository $repo -Id $good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
-        { New-ExoSnapshot $repo $B.Home } | Should -Throw -ErrorId 'ExoBackup.RepositoryLockStale,*'
-        $next = New-ExoSnapshot $repo $B.Home -Force -WarningAction SilentlyContinue
+        # The killed process is gone from this host: its lock is broken without -Force, with a warning.
+        $next = New-ExoSnapshot $repo $B.Home -WarningVariable broke -WarningAction SilentlyContinue
+        "$broke" | Should -Match 'Breaking the stale lock of .*that process is gone' 
         $null = $next | Backup-ExoConfiguration
         ($next | Complete-ExoSnapshot).Status | Should -Be 'Complete'
         (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
         Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
+    }
+    It 'leaves nothing behind when a nightly run is refused at completion, so the next unattended run succeeds' {
+        # As cron would: two runs in fresh processes, no -Force. The first sees a file grow while it is read (not Offline).
+        $repo = "$Root/repo-nightly"
+        $nightly = New-Bundle 'nightly' -Files 20 -Large 0
+        $grow = "$($nightly.DataDir)/files/growing.bin"
+        [System.IO.File]::WriteAllBytes($grow, [byte[]]::new(64MB))
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
+        foreach ($a in '-c', "while :; do head -c 4096 /dev/zero >> '$grow'; done") { $psi.ArgumentList.Add($a) }
+        $writer = [System.Diagnostics.Process]::Start($psi)
+        Wait-Until { (Get-Item $grow).Length -gt 64MB } -Because 'the writer to be appending'
+        try { $first = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($nightly.Home)' -Repository '$repo'" }
+        finally { $writer.Kill(); $writer.WaitForExit() }
+        $first.ExitCode | Should -Not -Be 0
+        $first.Output | Should -Match 'not consistent'
+        "$repo/lock.json" | Should -Not -Exist
+        Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
+        Remove-Item $grow
+        $second = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; (Backup-ExoPlatform -Platform '$($nightly.Home)' -Repository '$repo').Status"
+        $second.ExitCode | Should -Be 0 -Because $second.Output
+        $second.Output.Trim() | Should -Be 'Complete'
+    }
+    It 'breaks, with a warning and without -Force, the lock of a process that is gone from this host' {
+        $repo = "$Root/repo-dead-lock"
+        $dead = New-Bundle 'dead-lock' -Files 5 -Large 0
+        $null = Invoke-Backup $dead $repo Full
+        $killed = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; New-ExoSnapshot '$repo' '$($dead.Home)' | Out-Null; Start-Sleep 60"
+        Wait-Until { Test-Path "$repo/lock.json" } -Because 'the lock to be taken'
+        $killed.Kill($true); $killed.WaitForExit()
+        $run = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; (Backup-ExoPlatform -Platform '$($dead.Home)' -Repository '$repo' -Type Incremental).Status"
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'Breaking the stale lock'
+        $run.Output | Should -Match 'Complete'
+        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
+        Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
+    }
+    It 'takes -IncompleteOlderThan as days when it is a number, as it is when a TimeSpan' {
+        $cmd = Get-Command Remove-ExoSnapshot
+        $t = $cmd.Parameters['IncompleteOlderThan'].Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] }
+        $t | Should -Not -BeNullOrEmpty
+        $t.Transform($ExecutionContext, 7) | Should -Be ([TimeSpan]::FromDays(7))
+        $t.Transform($ExecutionContext, '0.5') | Should -Be ([TimeSpan]::FromHours(12))
+        $t.Transform($ExecutionContext, '1.12:00:00') | Should -Be ([TimeSpan]::FromHours(36))
+        $t.Transform($ExecutionContext, [TimeSpan]::FromMinutes(5)) | Should -Be ([TimeSpan]::FromMinutes(5))
     }
     It 'stops on Ctrl+C (pipeline stop), leaving the snapshot open for this session only' {
         $repo = "$Root/repo-stop"

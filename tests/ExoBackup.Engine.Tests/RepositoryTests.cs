@@ -49,16 +49,25 @@ public class RepositoryTests : IDisposable
         Assert.Equal("ExoBackup.RepositoryLocked", busy.ErrorId);
         Assert.Contains("PID 1", busy.Message);
 
-        // A lock whose process is gone.
+        // A lock of this host whose process is gone: broken without -Force, with a warning (the next night goes on by itself).
         var dead = new LockOwner { Host = Environment.MachineName, Pid = 4194000, Created = DateTimeOffset.UtcNow, Snapshot = s.Id };
         File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(dead, SnapshotManifest.Json));
-        var stale = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance));
-        Assert.Equal("ExoBackup.RepositoryLockStale", stale.ErrorId);
-        Assert.Contains("-Force", stale.RecommendedAction);
-        var s2 = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
+        var log = new WarningLog();
+        var s2 = repo.Begin(SnapshotType.Full, p, false, log);
+        Assert.Contains(log.Warnings, w => w.Contains("Breaking the stale lock") && w.Contains("PID 4194000"));
         Assert.NotEqual(s.Id, s2.Id);
         Assert.Equal(2, repo.List(true).Count(x => x.Status == SnapshotStatus.InProgress));
         Assert.Empty(repo.List(false));
+        repo.RemovePartial(s2.Id);
+
+        // Another host's lock not refreshed for longer than StaleAfter: stale, but only -Force breaks it.
+        var elsewhere = new LockOwner { Host = "another-host", Pid = 4194000, Snapshot = s.Id, Refreshed = DateTimeOffset.UtcNow - RepositoryLock.StaleAfter * 2 };
+        File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(elsewhere, SnapshotManifest.Json));
+        var stale = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance));
+        Assert.Equal("ExoBackup.RepositoryLockStale", stale.ErrorId);
+        Assert.Contains("-Force", stale.RecommendedAction);
+        Assert.Contains("Remove-ExoSnapshot -IncompleteOlderThan", stale.RecommendedAction);
+        repo.RemovePartial(repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance).Id);
     }
 
     /// <summary>What Lock does: take it, else break it if stale and take it again.</summary>

@@ -81,7 +81,15 @@ public static class PlatformBackup
         var downtime = down?.Elapsed;
         if (downtime is not null) down!.Stop();
         log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", "completing the snapshot", 95));
-        var done = repo.Complete(open.Id, r.AllowOnline, log, downtime);
+        SnapshotEntry done;
+        try { done = repo.Complete(open.Id, r.AllowOnline, log, downtime); }
+        catch (ExoBackupException)
+        {
+            // Refused (a file changed while read, so not Offline) or failed: nothing of this run may
+            // stay behind, or the next unattended run would find its lock and its .partial folder.
+            try { repo.RemovePartial(open.Id); } catch (IOException) { }
+            throw;
+        }
         log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", "done", Completed: true));
         return new PlatformBackupResult(done, downtime, total.Elapsed);
     }

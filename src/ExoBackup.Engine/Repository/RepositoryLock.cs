@@ -84,6 +84,9 @@ public static class RepositoryLock
         return start is not null && o.ProcessStartTicks != 0 && start != o.ProcessStartTicks;
     }
 
+    /// <summary>Whether the lock is this host's and its process is gone (dead, a zombie, or its PID reused): no one can hold it.</summary>
+    public static bool IsLeftByDeadLocalProcess(LockOwner o) => o.Snapshot != Unreadable && o.Host == Environment.MachineName && IsStale(o);
+
     /// <summary>Takes the lock if nobody holds it; false if somebody does. A process killed at any moment leaves no lock or a whole one.</summary>
     public static bool TryAcquire(string repo, LockOwner owner)
     {

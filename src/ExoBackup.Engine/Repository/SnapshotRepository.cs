@@ -199,11 +199,13 @@ public sealed partial class SnapshotRepository
             if (owner is null) continue; // released meanwhile
             if (RepositoryLock.IsStale(owner))
             {
-                if (!breakStale)
+                // A lock of this host whose process is gone cannot be anybody's: the next night goes on by
+                // itself. Another host's (stale by age) or an unreadable one needs -Force.
+                if (!breakStale && !RepositoryLock.IsLeftByDeadLocalProcess(owner))
                     throw new ExoBackupException("ExoBackup.RepositoryLockStale", ErrorKind.ResourceBusy,
                         $"The repository '{Root}' is locked by a process that no longer runs ({RepositoryLock.Describe(owner)}).", Root,
-                        "Its snapshot was never completed. Use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock (the unfinished snapshot stays as .partial until Remove-ExoSnapshot -Incomplete removes it).");
-                log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}.");
+                        "Make sure no backup runs there, then use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock; its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
+                log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}: that process is gone. Its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
                 RepositoryLock.BreakIfStill(Root, owner);
                 continue;
             }

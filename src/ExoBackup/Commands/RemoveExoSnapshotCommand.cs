@@ -21,8 +21,8 @@ public sealed class RemoveExoSnapshotCommand : SnapshotCmdlet
     [Parameter(ParameterSetName = ByPolicy)] [ValidateRange(0, 100000)] public int KeepWeekly { get; set; }
     [Parameter(ParameterSetName = ByPolicy)] [ValidateRange(0, 100000)] public int KeepMonthly { get; set; }
 
-    /// <summary>Also remove unfinished snapshots (.partial) older than this, unless a live process still writes them.</summary>
-    [Parameter(ParameterSetName = ByPolicy)] public TimeSpan? IncompleteOlderThan { get; set; }
+    /// <summary>Also remove unfinished snapshots (.partial) older than this (a number is days), unless a live process still writes them.</summary>
+    [Parameter(ParameterSetName = ByPolicy), Days] public TimeSpan? IncompleteOlderThan { get; set; }
 
     protected override void ProcessRecord()
     {
