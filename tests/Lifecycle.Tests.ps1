@@ -94,3 +94,63 @@ Describe 'Several platforms at once' -Skip:$NoTomcat {
         $stopped.IsRunning | Should -Be @($false, $false)
     }
 }
+
+Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $IsWindows -or (id -u) -ne '0') {
+    # Finding 2.2: the eXo account edits bin/setenv-customize.sh; a root start ran it as root and left eXo running as root.
+    BeforeAll {
+        function Get-ProcessUid([int] $ProcessId) { [int]((Get-Content "/proc/$ProcessId/status" | Where-Object { $_ -like 'Uid:*' }) -split '\s+')[1] }
+        function Add-UidRecorder($Bundle) {
+            # What the eXo account would append: it records who runs its code.
+            Add-Content "$($Bundle.Home)/bin/setenv-customize.sh" 'id -u > "$CATALINA_BASE/logs/setenv-uid"'
+        }
+    }
+    It 'runs the setenv script and the JVM as the bundle owner (nobody), not as root' {
+        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/owned" -FileCount 5 -LargeFileCount 0
+        Add-UidRecorder $b
+        $nobody = [int](id -u nobody)
+        try {
+            $p = Start-ExoPlatform $b.Home -Wait -Timeout 120 -PassThru
+            (Get-Content "$($b.Home)/logs/setenv-uid").Trim() | Should -Be "$nobody"
+            Get-ProcessUid $p.Pid | Should -Be $nobody
+        }
+        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+        # Backup-ExoPlatform -StopPlatform restarts it as nobody too.
+        Start-ExoPlatform $b.Home -Wait -Timeout 120 | Out-Null
+        try {
+            $s = Backup-ExoPlatform -Platform $b.Home -Repository "$Root/repo-owned" -StopPlatform -Component Configuration
+            $s.Status | Should -Be 'Complete'
+            Get-ProcessUid (Get-ExoPlatform $b.Home).Pid | Should -Be $nobody
+        }
+        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+    }
+    It 'refuses a bundle owned by root unless -RunAs root, before anything runs' {
+        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/rootowned" -FileCount 5 -LargeFileCount 0 -Owner root
+        Add-UidRecorder $b
+        { Start-ExoPlatform $b.Home -Wait -Timeout 60 } | Should -Throw -ErrorId 'ExoBackup.BundleOwnedByRoot,*'
+        "$($b.Home)/logs/setenv-uid" | Should -Not -Exist
+        try {
+            $p = Start-ExoPlatform $b.Home -RunAs root -Wait -Timeout 120 -PassThru
+            Get-ProcessUid $p.Pid | Should -Be 0 -Because '-RunAs root says so'
+        }
+        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+    }
+    It 'refuses a script of a third account, and one others can write' {
+        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/third" -FileCount 5 -LargeFileCount 0
+        Add-UidRecorder $b
+        chown 12345 "$($b.Home)/bin/setenv-customize.sh"
+        { Start-ExoPlatform $b.Home -Wait -Timeout 60 } | Should -Throw -ErrorId 'ExoBackup.UnsafeScriptOwner,*'
+        chown nobody "$($b.Home)/bin/setenv-customize.sh"; chmod o+w "$($b.Home)/bin/setenv-customize.sh"
+        { Start-ExoPlatform $b.Home -Wait -Timeout 60 } | Should -Throw -ErrorId 'ExoBackup.UnsafeScriptOwner,*'
+        "$($b.Home)/logs/setenv-uid" | Should -Not -Exist
+        (Get-ExoPlatform $b.Home).IsRunning | Should -BeFalse
+    }
+    It 'refuses -StopPlatform before stopping eXo when it could not start it again' {
+        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/norestart" -FileCount 5 -LargeFileCount 0
+        $p = Start-ExoPlatform $b.Home -Wait -Timeout 120 -PassThru
+        try {
+            { Backup-ExoPlatform -Platform $b.Home -Repository "$Root/repo-norestart" -StopPlatform -RunAs no-such-account } | Should -Throw -ErrorId 'ExoBackup.RunAsNotFound,*'
+            (Get-ExoPlatform $b.Home).Pid | Should -Be $p.Pid -Because 'eXo was not stopped'
+        }
+        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+    }
+}

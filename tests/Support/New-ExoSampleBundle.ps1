@@ -38,7 +38,10 @@ param(
     [int] $StopDelaySeconds = 0,
     [string] $Version = '7.0.0',
     [string] $TomcatHome = '/usr/share/tomcat10',
-    [int] $Seed = 42
+    [int] $Seed = 42,
+    # The eXo account that owns the bundle, as in a real install; run as root the default is nobody,
+    # so that Start-ExoPlatform runs eXo as that account. 'root' (or empty) keeps root's.
+    [string] $Owner = $(if (-not $IsWindows -and (id -u) -eq '0') { 'nobody' } else { '' })
 )
 $ErrorActionPreference = 'Stop'
 
@@ -334,6 +337,17 @@ if ($Database -eq 'Hsqldb') {
 }
 if ($Elasticsearch) {
     $total += [ExoSample.FileFiller]::Fill("$data/exoplatform-es/nodes/0/indices", [Math]::Max(4, [int]($FileCount / 10)), $MinFileKB, $MaxFileKB, $Seed + 300, 'segment')
+}
+
+if ($Owner -and $Owner -ne 'root') {
+    & chown -R "${Owner}:" $home_
+    if ($LASTEXITCODE) { throw "chown -R ${Owner}: $home_ failed" }
+    # The folders above it must let that account reach its bundle (a test root made by root is 0755).
+    for ($d = Split-Path -Parent $home_; $d -and $d -ne '/'; $d = Split-Path -Parent $d) {
+        if (-not ((Get-Item $d).UnixFileMode -band [System.IO.UnixFileMode]::OtherExecute)) {
+            throw "$Owner cannot reach $home_ through $d (no x for others): put the bundle elsewhere, or give -Owner root"
+        }
+    }
 }
 
 [pscustomobject]@{

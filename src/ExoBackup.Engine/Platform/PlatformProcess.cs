@@ -226,7 +226,8 @@ public static partial class PlatformProcess
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int signal);
 
-    public static StartOutcome Start(PlatformInfo p, bool wait, TimeSpan timeout, IOperationLog log, CancellationToken ct)
+    /// <summary>Starts eXo as the bundle's owner, or <paramref name="runAs"/> (see BundleAccount): never as root unless told.</summary>
+    public static StartOutcome Start(PlatformInfo p, bool wait, TimeSpan timeout, IOperationLog log, CancellationToken ct, string? runAs = null)
     {
         Refresh(p);
         if (p.IsRunning)
@@ -243,18 +244,19 @@ public static partial class PlatformProcess
             throw new ExoBackupException("ExoBackup.StartScriptNotFound", ErrorKind.ObjectNotFound,
                 $"'{p.StartScript}' not found.", p.StartScript, "eXo bundles keep start_eXo.sh/.bat at their root; check -Path.");
 
+        var account = BundleAccount.Resolve(p, runAs);
         var logs = new[] { Path.Combine(p.LogDir, "catalina.out"), Path.Combine(p.LogDir, "platform.log") };
         var offsets = logs.ToDictionary(f => f, f => File.Exists(f) ? new FileInfo(f).Length : 0L);
 
         var psi = OperatingSystem.IsWindows()
             ? new ProcessStartInfo("cmd.exe") { ArgumentList = { "/c", p.StartScript, "--background" } }
-            : new ProcessStartInfo("bash") { ArgumentList = { p.StartScript, "--background" } };
+            : BundleAccount.As(account, "bash", p.StartScript, "--background");
         psi.WorkingDirectory = p.Home;
         psi.UseShellExecute = false;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = true;
-        log.Verbose($"Running {p.StartScript} --background");
+        log.Verbose($"Running {p.StartScript} --background as {account?.ToString() ?? Environment.UserName}");
         using (var launcher = Process.Start(psi) ?? throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.InvalidOperation,
                    $"Could not run {p.StartScript}.", p.Home))
         {

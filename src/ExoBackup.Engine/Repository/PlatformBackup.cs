@@ -25,6 +25,8 @@ public sealed class PlatformBackupRequest
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public bool ForceStop { get; init; }
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>The account eXo is started again as (the bundle's owner when null; see BundleAccount).</summary>
+    public string? RunAs { get; init; }
 }
 
 public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Downtime, TimeSpan Elapsed);
@@ -48,6 +50,8 @@ public static class PlatformBackup
             throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
                 $"eXo runs at {string.Join(", ", running.Select(p => $"{p.Home} (PID {p.Pid})"))}; a backup taken now would not be consistent.", main.Home,
                 "Add -StopPlatform to stop it for the backup and start it again after, or -AllowOnline to accept an online snapshot.");
+        // Who eXo will be started again as, checked before it is stopped: a refusal then costs no downtime.
+        if (r.StopPlatform && !r.NoRestart) foreach (var p in running) BundleAccount.Resolve(p, r.RunAs);
         var repo = SnapshotRepository.Open(r.Repository, create: true);
         Stopwatch? down = null;
         var stopped = new List<PlatformInfo>();
@@ -136,7 +140,7 @@ public static class PlatformBackup
             try
             {
                 log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"starting eXo at {p.Home}", 90));
-                PlatformProcess.Start(p, wait: true, r.StartTimeout, log, CancellationToken.None);
+                PlatformProcess.Start(p, wait: true, r.StartTimeout, log, CancellationToken.None, r.RunAs);
             }
             catch (ExoBackupException e)
             {

@@ -65,6 +65,9 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 120;
 
+    /// <summary>With -StopPlatform: the account eXo is started again as (the bundle's owner by default).</summary>
+    [Parameter] public string? RunAs { get; set; }
+
     [Parameter] public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord() => _homes.AddRange(Platform.Select(ResolvePath));
@@ -103,6 +106,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs },
             StopTimeout = TimeSpan.FromSeconds(Timeout),
             ForceStop = Force,
+            RunAs = RunAs,
             BreakStaleLock = Force,
         };
         var result = RunEngine((log, ct) => PlatformBackup.Run(request, log, ct));

@@ -21,6 +21,9 @@ public sealed class StartExoPlatformCommand : ExoCmdlet
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 600;
 
+    /// <summary>The account to run eXo as (a name or uid); the bundle's owner by default. As root, eXo never runs as root unless this says root.</summary>
+    [Parameter] public string? RunAs { get; set; }
+
     [Parameter] public SwitchParameter PassThru { get; set; }
 
     // Cluster nodes start one after another (eXo's own advice), so each is handled as it arrives.
@@ -31,7 +34,7 @@ public sealed class StartExoPlatformCommand : ExoCmdlet
             var home = ResolvePath(p);
             var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
             if (!ShouldProcess(info.Home, info.IsRunning ? "Start eXo (already running)" : "Start eXo")) continue;
-            var outcome = RunEngine((log, ct) => PlatformProcess.Start(info, Wait, TimeSpan.FromSeconds(Timeout), log, ct));
+            var outcome = RunEngine((log, ct) => PlatformProcess.Start(info, Wait, TimeSpan.FromSeconds(Timeout), log, ct, RunAs));
             WriteVerbose($"{info.Home}: {outcome}.");
             if (PassThru) WriteObject(global::ExoBackup.Platform.From(info));
         }

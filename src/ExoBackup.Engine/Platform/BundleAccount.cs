@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using ExoBackup.Engine.Archive;
+
+namespace ExoBackup.Engine.Platform;
+
+/// <summary>An account of this machine, as getent passwd gives it.</summary>
+public sealed record RunAccount(string Name, int Uid, int Gid, string HomeDir)
+{
+    /// <summary>No passwd entry: no supplementary groups to take.</summary>
+    public bool Unlisted { get; init; }
+
+    public override string ToString() => $"{Name} (uid {Uid})";
+}
+
+/// <summary>
+/// Who runs the bundle's scripts and eXo itself. As root, never root: the eXo account owns the bundle
+/// and edits bin/setenv-customize.sh, so a root start ran that account's code as root, and eXo came
+/// back as root. The scripts run as the bundle's owner (or -RunAs); a bundle owned by root is refused
+/// unless -RunAs root says so, and a script to run owned by neither root nor that account is refused.
+/// Not as root, or on Windows: as the caller, as before.
+/// </summary>
+public static class BundleAccount
+{
+    /// <summary>The account to run the bundle's scripts as; null to run them as the caller.</summary>
+    public static RunAccount? Resolve(PlatformInfo p, string? runAs)
+    {
+        if (!OperatingSystem.IsLinux() || !FileStatReader.IsRoot)
+        {
+            if (runAs is not null && Lookup(runAs) is { } asked && asked.Uid != FileStatReader.EffectiveUid)
+                throw new ExoBackupException("ExoBackup.RunAsNotAllowed", ErrorKind.PermissionDenied,
+                    $"Only root can run eXo as {asked}.", p.Home, "Run ExoBackup as root, or leave -RunAs out to run eXo as yourself.");
+            return null;
+        }
+        RunAccount account;
+        if (runAs is null)
+        {
+            var owner = FileStatReader.Get(p.Home);
+            if (owner.Uid == 0)
+                throw new ExoBackupException("ExoBackup.BundleOwnedByRoot", ErrorKind.PermissionDenied,
+                    $"{p.Home} belongs to root: eXo would run as root, with the rights to change anything on this machine.", p.Home,
+                    "Give the bundle to the account eXo runs as (chown -R exo: " + p.Home + "), or name that account with -RunAs; -RunAs root accepts running eXo as root.");
+            // An owner with no passwd entry still runs as its uid and gid, with no supplementary groups.
+            account = Lookup(owner.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                      ?? new RunAccount(owner.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), owner.Uid, owner.Gid, p.Home) { Unlisted = true };
+        }
+        else
+        {
+            account = Lookup(runAs) ?? throw new ExoBackupException("ExoBackup.RunAsNotFound", ErrorKind.ObjectNotFound,
+                $"There is no account '{runAs}' on this machine.", runAs, "Give the name or uid of the account eXo runs as (getent passwd lists them).");
+            if (account.Uid == 0) return null; // told: as the caller, root
+        }
+        foreach (var script in Scripts(p)) CheckOwner(script, account);
+        return account;
+    }
+
+    /// <summary>What a start runs: the start script and the scripts Tomcat's catalina.sh sources.</summary>
+    static IEnumerable<string> Scripts(PlatformInfo p) =>
+        new[] { p.StartScript, Path.Combine(p.Home, "bin", "catalina.sh"), Path.Combine(p.Home, "bin", "setenv.sh"), Path.Combine(p.Home, "bin", "setenv-customize.sh") }
+            .Where(File.Exists);
+
+    static void CheckOwner(string script, RunAccount account)
+    {
+        // A link is judged by what it points to as well: both must belong to root or the account.
+        foreach (var path in new[] { script, File.ResolveLinkTarget(script, returnFinalTarget: true)?.FullName }.OfType<string>())
+        {
+            var st = FileStatReader.Get(path);
+            if (st.Uid != 0 && st.Uid != account.Uid)
+                throw new ExoBackupException("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
+                    $"'{path}' belongs to uid {st.Uid}, neither root nor {account}: starting eXo would run code of a third account.", path,
+                    $"Give it to root or to {account.Name} (chown), after checking what it holds.");
+            var groupWritable = (st.Mode & 0x10) != 0 && st.Gid != 0 && st.Gid != account.Gid;
+            if (st.Type == EntryType.File && ((st.Mode & 0x2) != 0 || groupWritable))
+                throw new ExoBackupException("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
+                    $"'{path}' can be written by its group or by anyone (mode {Convert.ToString(st.Mode & 0xFFF, 8)}): another account could put code in it.", path,
+                    $"chmod go-w '{path}'.");
+        }
+    }
+
+    /// <summary>getent passwd by name or uid; null when there is no such account.</summary>
+    public static RunAccount? Lookup(string nameOrUid)
+    {
+        if (string.IsNullOrEmpty(nameOrUid) || nameOrUid.Any(char.IsControl) || nameOrUid.StartsWith('-')) return null;
+        var psi = new ProcessStartInfo("getent") { ArgumentList = { "passwd", nameOrUid }, RedirectStandardOutput = true, UseShellExecute = false };
+        using var getent = Process.Start(psi);
+        if (getent is null) return null;
+        var line = getent.StandardOutput.ReadLine();
+        getent.WaitForExit();
+        var f = line?.Split(':');
+        return getent.ExitCode == 0 && f is { Length: >= 7 } && int.TryParse(f[2], out var uid) && int.TryParse(f[3], out var gid)
+            ? new RunAccount(f[0], uid, gid, f[5]) : null;
+    }
+
+    /// <summary>The command line that runs <paramref name="program"/> as the account: setpriv, its groups, no new privileges kept.</summary>
+    public static ProcessStartInfo As(RunAccount? account, string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(account is null ? program : "setpriv");
+        if (account is not null)
+        {
+            foreach (var a in new[] { "--reuid", account.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                         "--regid", account.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                         account.Unlisted ? "--clear-groups" : "--init-groups", "--", program })
+                psi.ArgumentList.Add(a);
+            psi.Environment["HOME"] = account.HomeDir;
+            psi.Environment["USER"] = account.Name;
+            psi.Environment["LOGNAME"] = account.Name;
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+}
