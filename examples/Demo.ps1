@@ -37,8 +37,10 @@ try {
     Step 'Users change data: 50 files edited, 20 deleted, 10 added'
     $files = Get-ChildItem "$($sample.DataDir)/jcr/values" -Recurse -File | Sort-Object FullName
     $files | Select-Object -First 50 | ForEach-Object { [System.IO.File]::AppendAllText($_.FullName, 'edited') }
-    $files | Select-Object -Last 20 | Remove-Item
+    $files | Select-Object -Last 20 | Remove-Item -Force   # -Force: as root, PowerShell calls the eXo account's files read-only
     1..10 | ForEach-Object { Set-Content "$($sample.DataDir)/files/new-$_.txt" "new document $_" }
+    # eXo writes its files as its own account: so do the users here (the demo runs as root).
+    if (-not $IsWindows) { chown --reference="$($sample.DataDir)" (Get-ChildItem "$($sample.DataDir)/files/new-*.txt").FullName }
 
     Step 'Incremental snapshot, composed by hand this time: Stop, New, Backup-ExoDataDir, Backup-ExoConfiguration, Backup-ExoDatabase, Complete, Start'
     Stop-ExoPlatform $sample.Home
@@ -53,7 +55,7 @@ try {
 
     Step 'Disaster: the data dir is damaged'
     Stop-ExoPlatform $sample.Home
-    Remove-Item -Recurse "$($sample.DataDir)/jcr/index"
+    Remove-Item -Recurse -Force "$($sample.DataDir)/jcr/index"
     Set-Content "$($sample.DataDir)/hsql/exo-plf.script" 'garbage'
 
     Step 'Test-ExoSnapshot -Level Archive, then Restore-ExoSnapshot of the latest snapshot'

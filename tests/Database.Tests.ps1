@@ -101,6 +101,25 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Force -Confirm:$false
         $r.PreviousDataKeptAt | Should -BeNullOrEmpty
     }
+    It 'never sends the password to a host the manifest names (finding 3.4)' {
+        # A writer of the repository points the part at its own listener, sums recomputed; the weekly test runs.
+        $forged = "$Root/repo-forged"
+        Copy-Item -Recurse $Repo $forged
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            Edit-SnapshotManifest "$forged/$($Done.Id)" {
+                param($m) $m.parts | Where-Object component -eq 'Database' | ForEach-Object { $_.details.host = '127.0.0.1'; $_.details.port = "$port" }
+            }
+            Test-ExoSnapshot -Repository $forged -Id $Done.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty -Because 'the forgery passes the checksums'
+            $r = Test-ExoSnapshot -Repository $forged -Id $Done.Id -Level Restore -Platform $B.Home -WarningVariable w -WarningAction SilentlyContinue
+            $listener.Pending() | Should -BeFalse -Because 'no connection may reach the host the manifest names'
+            ($r | Where-Object Part -like 'Database*').Passed | Should -BeTrue -Because 'the scratch restore went to the server of the platform''s datasource'
+            "$w" | Should -Match "was taken from 127\.0\.0\.1:$port; it goes to 127\.0\.0\.1:$($Pg.Port)"
+        }
+        finally { $listener.Stop() }
+    }
     It 'restores into a database named a=b as itself, not as a conninfo string (finding 3.2)' {
         Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database 'a=b' -Force -Confirm:$false | Out-Null
         Get-Checksum "dbname='a=b'" | Should -Be $Before -Because 'psql, too, reads a bare a=b as a conninfo string'

@@ -74,7 +74,7 @@ Describe 'A composed runbook' {
         }
     }
     It 'restores the data dir as it was, keeping what it replaced' {
-        Remove-Item -Recurse "$($B.DataDir)/files"
+        Remove-Item -Recurse -Force "$($B.DataDir)/files"
         Set-Content "$($B.DataDir)/hsql/exo-plf.script" 'damaged'
         $r = Get-ExoSnapshot $Repo -Latest | Restore-ExoSnapshot -Component DataDir -Confirm:$false
         $r.Target | Should -Be $B.DataDir
@@ -90,7 +90,7 @@ Describe 'Chains: differential and incremental' {
         $Repo = "$Root/repo-chain"
         $Full = Invoke-Backup $B $Repo Full
         Set-Content "$($B.DataDir)/files/added.txt" 'added'
-        Remove-Item "$($B.DataDir)/files/00/f000000.bin"
+        Remove-Item -Force "$($B.DataDir)/files/00/f000000.bin"
         $Inc1 = Invoke-Backup $B $Repo Incremental
         Move-Item "$($B.DataDir)/hsql/exo-plf.log" "$($B.DataDir)/hsql/exo-plf.log.renamed"
         Set-Content "$($B.DataDir)/files/added.txt" 'edited'
@@ -254,6 +254,29 @@ Describe 'Interruptions' {
         (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
         Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
     }
+    It 'replaces no folder that the bundle''s settings or a forged platform.home name unless the bundle''s owner owns it (finding 3.5)' -Skip:($IsWindows -or (id -u) -ne '0') {
+        $victim = "$Root/roots-folder"
+        New-Item -ItemType Directory -Force $victim | Out-Null
+        Set-Content "$victim/keep.txt" 'root''s'
+        # The eXo account of another bundle points its data dir at root's folder (its setenv-customize.sh is its own).
+        $evil = New-Bundle 'evil' -Files 5 -Large 0
+        Add-Content "$($evil.Home)/bin/setenv-customize.sh" "EXO_DATA_DIR=$victim"
+        (Get-ExoPlatform $evil.Home).DataDir | Should -Be $victim
+        $repo = "$Root/repo-home"
+        $snap = Invoke-Backup (New-Bundle 'home-source' -Files 5 -Large 0) $repo Full
+        Edit-SnapshotManifest $snap.Path { param($m) $m.platform.home = $evil.Home }
+        $err = $null
+        try { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component DataDir -Force -Confirm:$false } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeRestoreTarget,*'
+        "$err" | Should -Match ([regex]::Escape($victim))
+        "$victim/keep.txt" | Should -Exist
+        # The same with -Platform: the settings are the eXo account's either way.
+        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Platform $evil.Home -Component DataDir -Force -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.UnsafeRestoreTarget,*'
+        Get-ChildItem $victim | ForEach-Object Name | Should -Be 'keep.txt'
+        # Named by the operator with -DataDir, a folder of root's is the operator's choice.
+        $r = Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Platform $evil.Home -Component DataDir -DataDir "$Root/operator-choice" -Confirm:$false -WarningAction SilentlyContinue
+        $r.Target | Should -Be "$Root/operator-choice"
+    }
     It 'leaves nothing behind when a nightly run is refused at completion, so the next unattended run succeeds' {
         # As cron would: two runs in fresh processes, no -Force. The first sees a file grow while it is read (not Offline).
         $repo = "$Root/repo-nightly"
@@ -270,7 +293,7 @@ Describe 'Interruptions' {
         $first.Output | Should -Match 'not consistent'
         "$repo/lock.json" | Should -Not -Exist
         Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
-        Remove-Item $grow
+        Remove-Item -Force $grow
         $second = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; (Backup-ExoPlatform -Platform '$($nightly.Home)' -Repository '$repo').Status"
         $second.ExitCode | Should -Be 0 -Because $second.Output
         $second.Output.Trim() | Should -Be 'Complete'

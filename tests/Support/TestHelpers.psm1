@@ -91,4 +91,19 @@ function Get-WiderThanPrivate {
     }
 }
 
-Export-ModuleMember -Function Get-WiderThanPrivate, Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Get-LiveProcess, Wait-Until, Clear-TestRoot
+function Edit-SnapshotManifest {
+    <#
+    Forges a snapshot as a writer of the repository can: -Edit changes the manifest (a hashtable),
+    then its line in SHA256SUMS is recomputed, so every checksum still matches.
+    #>
+    param([Parameter(Mandatory)] [string] $SnapshotPath, [Parameter(Mandatory)] [scriptblock] $Edit)
+    $manifest = Join-Path $SnapshotPath 'manifest.json'
+    $m = Get-Content $manifest -Raw | ConvertFrom-Json -AsHashtable
+    & $Edit $m
+    $m | ConvertTo-Json -Depth 20 | Set-Content $manifest -NoNewline
+    $sums = Join-Path $SnapshotPath 'SHA256SUMS'
+    $hash = (Get-FileHash $manifest -Algorithm SHA256).Hash.ToLowerInvariant()
+    (Get-Content $sums) -replace '^[0-9a-f]{64}  manifest\.json$', "$hash  manifest.json" | Set-Content $sums
+}
+
+Export-ModuleMember -Function Edit-SnapshotManifest, Get-WiderThanPrivate, Get-TreeState, Compare-TreeState, Invoke-FreshPwsh, Get-LiveProcess, Wait-Until, Clear-TestRoot

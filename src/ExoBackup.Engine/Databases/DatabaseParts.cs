@@ -68,23 +68,37 @@ public static class DatabaseParts
         return parts;
     }
 
-    /// <summary>The target of a database part: where it came from, or the -Server/-Database given, with the credential to use.</summary>
-    public static DatabaseTarget TargetOf(PartRecord part, PlatformInfo? platform, string? server, string? database, string? user, string? password)
+    /// <summary>
+    /// Where a database part goes back, and as whom. Server, database and user come from the platform's
+    /// own datasource (server.xml) or the parameters, never from the snapshot: a repository's writer who
+    /// named another host there received the real password (finding 3.4). A recorded server that
+    /// differs from the one used is reported through <paramref name="log"/>.
+    /// </summary>
+    public static DatabaseTarget TargetOf(PartRecord part, PlatformInfo? platform, string? server, string? database, string? user, string? password,
+        IOperationLog? log = null)
     {
-        var engine = Enum.Parse<DatabaseEngine>(part.Details["engine"]);
-        var host = part.Details["host"];
-        var port = int.Parse(part.Details["port"]);
+        if (!Enum.TryParse<DatabaseEngine>(part.Details.GetValueOrDefault("engine"), out var engine) || !Enum.IsDefined(engine))
+            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
+                $"The database part {part.Key} names no known engine.", part.Key, "Run Test-ExoSnapshot; restore another snapshot.");
+        var names = (part.Details.GetValueOrDefault("datasources") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
+        string host;
+        int port;
         if (server is not null)
         {
             var colon = server.LastIndexOf(':');
-            if (colon > 0 && int.TryParse(server[(colon + 1)..], out var p)) { host = server[..colon]; port = p; }
-            else host = server;
+            (host, port) = colon > 0 && int.TryParse(server[(colon + 1)..], out var p) ? (server[..colon], p) : (server, DatabaseTarget.DefaultPort(engine));
         }
-        var names = part.Details["datasources"].Split(',');
-        // The platform's datasource (server.xml) gives the password when none is given.
-        var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
-        return new DatabaseTarget(engine, host, port, database ?? part.Details["database"],
-            user ?? ds?.User ?? part.Details["user"], password ?? ds?.Password ?? "", names);
+        else if (ds is not null) (host, port) = (ds.Host ?? "localhost", ds.Port ?? DatabaseTarget.DefaultPort(engine));
+        else
+            throw new ExoBackupException("ExoBackup.DatabaseTargetUnknown", ErrorKind.ObjectNotFound,
+                $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {part.Details.GetValueOrDefault("database")} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
+                part.Key, "Give -Platform, the bundle whose server.xml names the server, or -Server host[:port] with -Credential.");
+        var recorded = $"{part.Details.GetValueOrDefault("host")}:{part.Details.GetValueOrDefault("port")}";
+        if (server is null && recorded != $"{host}:{port}")
+            log?.Warning($"{part.Key} was taken from {recorded}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
+        return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? part.Details.GetValueOrDefault("database") ?? "",
+            user ?? ds?.User ?? "", password ?? ds?.Password ?? "", names, ds?.Instance);
     }
 
     /// <summary>A database part that holds a dump (in the snapshot, or a .bak on the SQL Server); HSQLDB's does not.</summary>
@@ -123,7 +137,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
         if (r.Database is not null && parts.Count > 1)
             throw new ExoBackupException("ExoBackup.AmbiguousDatabase", ErrorKind.InvalidArgument,
                 $"Snapshot {snapshot.Id} holds {parts.Count} databases; -Database renames only one.", snapshot.Id, "Restore them one by one with -Datasource.");
-        var plan = parts.Select(p => (Part: p, Target: DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password))).ToList();
+        var plan = parts.Select(p => (Part: p, Target: DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password, log))).ToList();
         foreach (var (_, t) in plan) DatabaseDumpers.For(t.Engine).Probe(t with { Database = t.Engine == DatabaseEngine.PostgreSql ? "postgres" : t.Engine == DatabaseEngine.SqlServer ? "master" : "" }, ct);
         var staged = new Staged(snapshot, r, log, ct);
         try

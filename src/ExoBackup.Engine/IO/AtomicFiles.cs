@@ -118,9 +118,7 @@ public static partial class AtomicFiles
     public static void SyncDirectory(string path)
     {
         if (!OperatingSystem.IsLinux()) return;
-        // O_DIRECTORY is 0x10000 on x86_64 but 0x4000 on arm64, where 0x10000 is O_DIRECT.
-        var oDirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
-        var fd = SysOpen(path, oDirectory /* | O_RDONLY (0) */);
+        var fd = SysOpen(path, NativeFlags.ReadOnly | NativeFlags.Directory);
         if (fd < 0) throw new IOException($"Cannot open the folder '{path}' to sync it (errno {Marshal.GetLastPInvokeError()}).");
         try
         {

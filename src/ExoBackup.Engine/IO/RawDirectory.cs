@@ -13,6 +13,9 @@ public static unsafe partial class RawDirectory
     [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint OpenDir(string path);
 
+    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+    private static partial nint FdOpenDir(int fd);
+
     [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
     private static partial byte* ReadDir(nint dir);
 
@@ -30,19 +33,41 @@ public static unsafe partial class RawDirectory
         if (!OperatingSystem.IsLinux()) return found;
         var handle = OpenDir(dir);
         if (handle == 0) throw new IOException($"opendir '{dir}' failed (errno {Marshal.GetLastPInvokeError()}).");
+        foreach (var name in ReadAll(handle))
+        {
+            try { Strict.GetCharCount(name.AsSpan(0, name.Length - 1)); }
+            catch (DecoderFallbackException) { found.Add(Escape(name.AsSpan(0, name.Length - 1))); }
+        }
+        found.Sort(StringComparer.Ordinal);
+        return found;
+    }
+
+    /// <summary>
+    /// The names in the folder open as <paramref name="fd"/> (which stays open), each with its final
+    /// NUL so it can go to openat/unlinkat as it is; "." and ".." left out.
+    /// </summary>
+    public static List<byte[]> Names(int fd)
+    {
+        var handle = FdOpenDir(NativeFlags.Dup(fd));
+        if (handle == 0) throw new IOException($"fdopendir failed (errno {Marshal.GetLastPInvokeError()}).");
+        return ReadAll(handle);
+    }
+
+    static List<byte[]> ReadAll(nint handle)
+    {
+        var names = new List<byte[]>();
         try
         {
             for (var entry = ReadDir(handle); entry is not null; entry = ReadDir(handle))
             {
                 var name = new ReadOnlySpan<byte>(entry + NameOffset, 256);
-                name = name[..name.IndexOf((byte)0)];
-                try { Strict.GetCharCount(name); }
-                catch (DecoderFallbackException) { found.Add(Escape(name)); }
+                name = name[..(name.IndexOf((byte)0) + 1)];
+                if (name is [(byte)'.', 0] or [(byte)'.', (byte)'.', 0]) continue;
+                names.Add(name.ToArray());
             }
         }
         finally { CloseDir(handle); }
-        found.Sort(StringComparer.Ordinal);
-        return found;
+        return names;
     }
 
     public static string Escape(ReadOnlySpan<byte> name)

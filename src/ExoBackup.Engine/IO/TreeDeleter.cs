@@ -11,11 +11,9 @@ namespace ExoBackup.Engine.IO;
 /// </summary>
 public static unsafe partial class TreeDeleter
 {
-    const int O_RDONLY = 0, AT_FDCWD = -100, AT_REMOVEDIR = 0x200;
+    const int AT_FDCWD = -100, AT_REMOVEDIR = 0x200;
     const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
-    static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
-    static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
-    const int O_CLOEXEC = 0x80000;
+    static readonly int OpenFolder = NativeFlags.ReadOnly | NativeFlags.Directory | NativeFlags.NoFollow | NativeFlags.CloseOnExec;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
@@ -29,22 +27,8 @@ public static unsafe partial class TreeDeleter
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int UnlinkAtPath(int dirfd, string path, int flags);
 
-    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
-    private static partial nint FdOpenDir(int fd);
-
-    [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
-    private static partial byte* ReadDir(nint dir);
-
-    [LibraryImport("libc", EntryPoint = "closedir")]
-    private static partial int CloseDir(nint dir);
-
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
-    private static partial int Dup(int fd);
-
-    const int NameOffset = 19; // struct dirent64: d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name
 
     /// <summary>Deletes a file, a link (not what it points to), or a folder with everything in it. Nothing there: nothing to do.</summary>
     public static void Delete(string path)
@@ -55,7 +39,7 @@ public static unsafe partial class TreeDeleter
             else File.Delete(path);
             return;
         }
-        var fd = Open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        var fd = Open(path, OpenFolder);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -75,26 +59,10 @@ public static unsafe partial class TreeDeleter
     /// <summary>Empties the folder open as <paramref name="dirfd"/>; <paramref name="shown"/> only names it in errors.</summary>
     static void DeleteContents(int dirfd, string shown)
     {
-        var names = new List<byte[]>();
-        var listFd = Dup(dirfd);
-        if (listFd < 0) throw Failed("dup", shown);
-        var dir = FdOpenDir(listFd);
-        if (dir == 0) { Close(listFd); throw Failed("fdopendir", shown); }
-        try
-        {
-            for (var entry = ReadDir(dir); entry is not null; entry = ReadDir(dir))
-            {
-                var name = new ReadOnlySpan<byte>(entry + NameOffset, 256);
-                name = name[..(name.IndexOf((byte)0) + 1)]; // with its NUL, ready for the system calls
-                if (name is [(byte)'.', 0] or [(byte)'.', (byte)'.', 0]) continue;
-                names.Add(name.ToArray());
-            }
-        }
-        finally { CloseDir(dir); } // closes listFd
-        foreach (var name in names)
+        foreach (var name in RawDirectory.Names(dirfd))
             fixed (byte* n = name)
             {
-                var sub = OpenAt(dirfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                var sub = OpenAt(dirfd, n, OpenFolder);
                 if (sub >= 0)
                 {
                     var inner = $"{shown}/{RawDirectory.Escape(name.AsSpan(0, name.Length - 1))}";

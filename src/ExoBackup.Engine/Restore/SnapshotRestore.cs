@@ -79,6 +79,8 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
             DiscardReplaced = r.DiscardReplaced,
             KeepOwners = r.KeepOwners,
             KeepSpecialModes = r.KeepSpecialModes,
+            SettingsOwnerUid = FileStatReader.IsRoot ? FileStatReader.Get(r.Platform.Home).Uid : null,
+            NamedByOperator = t => r.DataDir is { } named && (t == Path.GetFullPath(named) || t.StartsWith(Path.GetFullPath(named) + Path.DirectorySeparatorChar, StringComparison.Ordinal)),
             Stamp = r.Stamp,
         }, log, ct);
         return new Staged(component, staged, watch);

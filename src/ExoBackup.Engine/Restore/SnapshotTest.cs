@@ -99,7 +99,9 @@ public static class SnapshotTest
         IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
     {
         var scratchName = "exobackup_test_" + Guid.NewGuid().ToString("N")[..12];
-        var target = DatabaseParts.TargetOf(part, platform, null, scratchName, user, password);
+        DatabaseTarget target;
+        try { target = DatabaseParts.TargetOf(part, platform, null, scratchName, user, password, log); }
+        catch (ExoBackupException e) { return new VerifyFinding(snapshot.Id, part.Key, part.Details.GetValueOrDefault("dump") ?? "", false, e.Message); }
         var dumper = DatabaseDumpers.For(target.Engine);
         try
         {

@@ -22,6 +22,14 @@ public sealed class TreeRestoreOptions
     public bool KeepOwners { get; init; }
     /// <summary>Apply setuid, setgid, sticky and world-writable bits as the index says; otherwise they are dropped, and reported.</summary>
     public bool KeepSpecialModes { get; init; }
+    /// <summary>
+    /// As root: the uid that must own a target taken from the bundle's settings (its owner's), and which
+    /// targets the operator named himself (-DataDir). The eXo account writes those settings
+    /// (EXO_DATA_DIR, exo.properties), and a snapshot may name the bundle: without this, a restore could
+    /// be steered to replace, and with -Force delete, any folder of root's.
+    /// </summary>
+    public int? SettingsOwnerUid { get; init; }
+    public Func<string, bool> NamedByOperator { get; init; } = _ => false;
     /// <summary>Warn of the owners and modes the policy changed (not for a scratch copy, deleted after).</summary>
     public bool ReportMetadataChanges { get; init; } = true;
     public int ProgressId { get; init; } = 30;
@@ -79,6 +87,15 @@ public static class TreeRestore
                 plans.Select(x => x.Target).Where(t => t != target && target.StartsWith(t + Path.DirectorySeparatorChar, StringComparison.Ordinal)).MinBy(t => t.Length);
             string StagingOf(string target) => filter is not null ? target
                 : ContainerOf(target) is { } outer ? StagingOf(outer) + target[outer.Length..] : $"{target}.restore-{o.Stamp}";
+            if (o.SettingsOwnerUid is int owner)
+                foreach (var plan in plans.Where(x => ContainerOf(x.Target) is null && !o.NamedByOperator(x.Target)))
+                {
+                    var (uid, _) = OwnerOfNearest(plan.Target);
+                    if (uid != owner)
+                        throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
+                            $"'{plan.Target}' (or the folder it would be created in) belongs to uid {uid}, not to the bundle's owner (uid {owner}): the bundle's settings name it, and the eXo account writes those settings, so it is not replaced. Nothing was changed.",
+                            plan.Target, "Check EXO_DATA_DIR, EXO_CONF_DIR and exo.properties; to restore there anyway, give the folder to the eXo account, or name it yourself with -DataDir.");
+                }
             foreach (var plan in plans.Where(x => filter is null && ContainerOf(x.Target) is null))
             {
                 var staging = StagingOf(plan.Target);

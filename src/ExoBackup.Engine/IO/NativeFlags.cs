@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace ExoBackup.Engine.IO;
+
+/// <summary>
+/// open(2) flags whose values differ by architecture (x86_64 and the generic layout of arm64), and the
+/// few descriptor calls the file-system layer shares. 0x10000 is O_DIRECTORY on x86_64 but O_DIRECT on arm64.
+/// </summary>
+internal static partial class NativeFlags
+{
+    static readonly bool Generic = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+    public static readonly int Directory = Generic ? 0x4000 : 0x10000;
+    public static readonly int NoFollow = Generic ? 0x8000 : 0x20000;
+    public const int CloseOnExec = 0x80000, ReadOnly = 0;
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static partial int SysDup(int fd);
+
+    public static int Dup(int fd)
+    {
+        var copy = SysDup(fd);
+        if (copy < 0) throw new IOException($"dup failed (errno {Marshal.GetLastPInvokeError()}).");
+        return copy;
+    }
+}
