@@ -64,6 +64,24 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $counts.'jpa.wiki_page' | Should -Be 500
         $Done.Consistency | Should -Be 'Offline'
     }
+    It 'starts the tools with an allow-listed environment: the caller''s other secrets never reach them (finding 2.12)' {
+        $log = "$Root/pg-env.log"
+        $saved = $env:EXOBACKUP_STANDIN_LOG
+        $env:EXO_DB_PASSWORD = 'leak-one'; $env:EXO_MONGO_PASSWORD = 'leak-two'; $env:SOME_TOKEN = 'leak-three'
+        try {
+            $env:EXOBACKUP_STANDIN_LOG = $log
+            $s = New-ExoSnapshot "$Root/repo-env" $B.Home
+            $null = $s | Backup-ExoDatabase -ToolPath $StandIns
+            $null = $s | Complete-ExoSnapshot -AllowOnline
+        }
+        finally { $env:EXOBACKUP_STANDIN_LOG = $saved; Remove-Item Env:EXO_DB_PASSWORD, Env:EXO_MONGO_PASSWORD, Env:SOME_TOKEN -ErrorAction Ignore }
+        $text = Read-StandInLog $log
+        $text | Should -Not -Match 'leak-'
+        # What the stand-in's own bash adds (PWD, SHLVL, _) aside, every variable is on the list or set by the dumper.
+        $names = @($text -split "`n" | Where-Object { $_ -like 'ENV: *' } | ForEach-Object { ($_ -replace '^ENV: ', '') -split '=', 2 | Select-Object -First 1 } | Sort-Object -Unique)
+        $allowed = 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TERM', 'PGPASSFILE', 'PGAPPNAME', 'PGCONNECT_TIMEOUT', 'PWD', 'OLDPWD', 'SHLVL', '_'
+        $names | Where-Object { $_ -notin $allowed -and $_ -notlike 'LC_*' -and $_ -notlike 'EXOBACKUP_*' -and $_ -notlike 'PGSSL*' } | Should -BeNullOrEmpty
+    }
     It 'never puts the password on a command line or in the environment, and removes the 0600 password file' {
         $log = Read-StandInLog $env:EXOBACKUP_STANDIN_LOG
         $log | Should -Match 'ARGS: .*--format=custom'
@@ -251,6 +269,18 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         $runs = @((Read-StandInLog "$Root/my-evil.log") -split "`n" | Where-Object { $_ -like 'ARGS: *' })
         $runs | Should -Be @('ARGS: --version') -Because 'the tool only told its version; it never ran with an option file'
         Get-ChildItem "$Root/repo-evil" -Recurse -Filter '*.cnf' | Should -BeNullOrEmpty
+    }
+    It 'refuses SQL forged into the recorded character set, before any statement (finding 3.1)' {
+        $forged = "$Root/repo-my-forged"
+        Copy-Item -Recurse $Repo $forged
+        Edit-SnapshotManifest "$forged/$($Done.Id)" {
+            param($m) $m.parts | Where-Object component -eq 'Database' | ForEach-Object { $_.details.charset = "utf8mb4; GRANT ALL ON *.* TO 'planted'@'%' IDENTIFIED BY 'x' WITH GRANT OPTION; #" }
+        }
+        $err = $null
+        try { Restore-ExoSnapshot -Repository $forged -Id $Done.Id -Component Database -Database exo_forged -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.RepositoryCorrupt*'
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM mysql.user WHERE user = 'planted'" | Should -Be '0'
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE 'exo_forged%'" | Should -Be '0'
     }
     It 'refuses a database name that is an option (--init-command= runs SQL), creating nothing (finding 3.2)' {
         $err = $null

@@ -68,4 +68,17 @@ Import-Module '$ModulePath'
         $r.ExitCode | Should -Be 0 -Because $r.Output
         $r.Output.Trim() | Should -Be '4'
     }
+    It 'leaves no core file to hold the secrets it reads: not dumpable, core size 0 (finding 2.14)' -Skip:(-not $IsLinux) {
+        $r = Invoke-FreshPwsh @"
+Add-Type -Namespace Probe -Name Libc -MemberDefinition '[DllImport("libc")] public static extern int prctl(int option, ulong a, ulong b, ulong c, ulong d);'
+"before=`$([Probe.Libc]::prctl(3, 0, 0, 0, 0))"
+Import-Module '$ModulePath'
+"after=`$([Probe.Libc]::prctl(3, 0, 0, 0, 0))"
+(Get-Content /proc/self/limits | Where-Object { `$_ -like 'Max core file size*' }) -replace '\s+', ' '
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'before=1'
+        $r.Output | Should -Match 'after=0'
+        $r.Output | Should -Match 'Max core file size 0 0 bytes'
+    }
 }

@@ -20,7 +20,15 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     static readonly Lazy<DependencyLoadContext> Context = new(() => new DependencyLoadContext(DependencyDir));
 
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveEngine;
+    public void OnImport()
+    {
+        AssemblyLoadContext.Default.Resolving += ResolveEngine;
+        Harden();
+    }
+
+    // Not inlined: the engine's types may be resolved only once the line above has hooked the resolver.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static void Harden() => Engine.Tools.ProcessHardening.Apply();
 
     public void OnRemove(PSModuleInfo module) => AssemblyLoadContext.Default.Resolving -= ResolveEngine;
 

@@ -64,4 +64,30 @@ public class JdbcUrlTests
         Assert.Equal(DatabaseEngine.Unknown, JdbcUrl.Parse("jdbc:db2://h:50000/exo").Engine);
         Assert.Equal(DatabaseEngine.Unknown, JdbcUrl.Parse("").Engine);
     }
+
+    [Theory]
+    [InlineData("jdbc:mysql://exo:Pw-1@db:3306/exo", "exo", "Pw-1", "jdbc:mysql://exo:***@db:3306/exo")]
+    [InlineData("jdbc:postgresql://exo:p%40ss@pg:5432/exo", "exo", "p@ss", "jdbc:postgresql://exo:***@pg:5432/exo")]
+    [InlineData("jdbc:mysql://address=(host=db)(port=3306)(user=exo)(password=Pw-2)/exo", null, "Pw-2", "jdbc:mysql://address=(host=db)(port=3306)(user=exo)(password=***)/exo")]
+    [InlineData("jdbc:mysql://(host=db,port=3306,user=exo,password=Pw-3)/exo", null, "Pw-3", "jdbc:mysql://(host=db,port=3306,user=exo,password=***)/exo")]
+    [InlineData("jdbc:oracle:thin:scott/Pw-4@ora:1521:ORCL", "scott", "Pw-4", "jdbc:oracle:thin:scott/***@ora:1521:ORCL")]
+    [InlineData("jdbc:postgresql://pg/exo?user=exo&password=Pw-5&ssl=true", "exo", "Pw-5", "jdbc:postgresql://pg/exo?user=exo&password=***&ssl=true")]
+    [InlineData("jdbc:sqlserver://sql;databaseName=exo;user=sa;password=Pw-6", "sa", "Pw-6", "jdbc:sqlserver://sql;databaseName=exo;user=sa;password=***")]
+    public void No_password_stays_in_the_safe_url(string url, string? user, string password, string safe)
+    {
+        // Finding 2.11: the user:pw@, (password=…) and Oracle user/pw@ forms reached Url and ConvertTo-Json.
+        var t = JdbcUrl.Parse(url);
+        Assert.Equal(safe, t.SafeUrl);
+        Assert.DoesNotContain(password, t.SafeUrl);
+        Assert.Equal(password, t.PasswordInUrl);
+        if (user is not null) Assert.Equal(user, t.UserInUrl);
+    }
+
+    [Fact]
+    public void A_malformed_url_is_a_clear_error_without_its_password()
+    {
+        var e = Assert.Throws<ExoBackupException>(() => JdbcUrl.Parse("jdbc:postgresql://[::1/exo?password=Pw-7"));
+        Assert.Equal("ExoBackup.InvalidConnectionString", e.ErrorId);
+        Assert.DoesNotContain("Pw-7", e.Message);
+    }
 }

@@ -37,6 +37,27 @@ public class PlatformDiscoveryTests : IDisposable
     }
 
     [Fact]
+    public void Placeholders_never_take_values_from_the_callers_environment()
+    {
+        // Finding 2.10: ${VAR} in a datasource URL filled in root's environment (a token into a host name to resolve).
+        var name = "EXOBACKUP_TEST_TOKEN_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(name, "s3cret");
+        try
+        {
+            Bundle($$"""
+                <Resource name="exo-idm_portal" url="jdbc:postgresql://${{{name}}}.example:5432/exo" username="exo" password="x"/>
+                <Resource name="exo-jcr_portal" url="jdbc:postgresql://db:${exo.test.port:5432}/exo" username="exo" password="x"/>
+                """);
+            var p = PlatformDiscovery.Discover(Home, NoEnv);
+            var idm = p.Datasources.Single(d => d.Name == "idm");
+            Assert.Equal("${" + name + "}.example", idm.Host);
+            Assert.DoesNotContain("s3cret", idm.Url);
+            Assert.Equal(5432, p.Datasources.Single(d => d.Name == "jcr").Port); // a default still applies
+        }
+        finally { Environment.SetEnvironmentVariable(name, null); }
+    }
+
+    [Fact]
     public void Defaults_follow_setenv_sh()
     {
         Bundle();

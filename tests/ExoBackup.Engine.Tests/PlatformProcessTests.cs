@@ -44,3 +44,40 @@ public class PlatformProcessTests
         Assert.False(PlatformProcess.PortAnswers("127.0.0.1", port));
     }
 }
+
+public class PidFileTests : IDisposable
+{
+    readonly TempDir _dir = new("exo-pidfile");
+    public void Dispose() => _dir.Dispose();
+
+    PlatformInfo Bundle(string pidFile)
+    {
+        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
+        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
+        _dir.Write("exo/bin/setenv-customize.sh", $"CATALINA_PID={pidFile}\n");
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "exo", "temp"));
+        using (var chown = Process.Start(new ProcessStartInfo("chown", ["-R", "65534:65534", Path.Combine(_dir.Path, "exo")]) { UseShellExecute = false })!) chown.WaitForExit();
+        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+    }
+
+    [Fact]
+    public void Root_removes_no_pid_file_that_the_bundle_owner_does_not_own()
+    {
+        // Finding 2.8: CATALINA_PID in the eXo account's setenv-customize.sh named another service's PID file, holding 1.
+        if (!Archive.FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (it changes owners)");
+        var rootOnly = Directory.CreateDirectory(Path.Combine(_dir.Path, "root-only")).FullName;
+        File.SetUnixFileMode(rootOnly, (UnixFileMode)0x1C0);
+        var other = Path.Combine(rootOnly, "other-service.pid");
+        File.WriteAllText(other, "1\n");
+        PlatformProcess.RemoveStalePidFile(Bundle(other));
+        Assert.True(File.Exists(other));
+
+        // A stale PID file of eXo's own, in the bundle, owned by its account: still removed.
+        var own = Path.Combine(_dir.Path, "exo", "temp", "catalina.pid");
+        File.WriteAllText(own, "4194000\n");
+        Archive.FileStatReader.SetOwner(own, 65534, 65534);
+        _dir.Write("exo/bin/setenv-customize.sh", $"CATALINA_PID={own}\n");
+        PlatformProcess.RemoveStalePidFile(PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" }));
+        Assert.False(File.Exists(own));
+    }
+}

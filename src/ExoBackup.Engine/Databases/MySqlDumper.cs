@@ -190,6 +190,9 @@ public sealed class MySqlDumper : IDatabaseDumper
         var collation = part.Details.GetValueOrDefault("collation");
         using (var admin = Connect(t, null))
         {
+            // From the manifest, so from whoever can write the repository: checked before any statement (finding 3.1).
+            CheckName(admin, charset, "character set", "information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME", part);
+            if (collation is not null) CheckName(admin, collation, "collation", "information_schema.COLLATIONS WHERE COLLATION_NAME", part);
             kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
             Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}");
         }
@@ -318,6 +321,14 @@ public sealed class MySqlDumper : IDatabaseDumper
     }
 
     const string OtherSessionsSql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()";
+
+    static void CheckName(MySqlConnection admin, string name, string what, string where, PartRecord part)
+    {
+        if (System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_]{1,64}$") && Scalar(admin, $"SELECT COUNT(*) FROM {where} = @db", name) > 0) return;
+        throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
+            $"The {what} recorded for {part.Key} ('{(name.Length > 40 ? name[..40] + "…" : name)}') is not one of the server's; nothing was changed.", part.Key,
+            "The snapshot is damaged or was altered: run Test-ExoSnapshot, and restore another snapshot.");
+    }
 
     static bool Exists(MySqlConnection admin, string db) => Scalar(admin, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", db) > 0;
 

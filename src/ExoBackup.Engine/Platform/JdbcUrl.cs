@@ -23,13 +23,40 @@ public sealed record JdbcTarget(
 /// </summary>
 public static class JdbcUrl
 {
-    static readonly Regex PasswordParam = new(@"(?i)([?&;:]password=)[^&;]*", RegexOptions.Compiled);
+    // Every place a JDBC URL can carry a password (finding 2.11): password= as a parameter, or inside
+    // MySQL's address=(…)(password=…) and (host=…,password=…) forms; //user:password@host; Oracle's user/password@.
+    static readonly Regex PasswordParam = new(@"(?i)([?&;:(,]password=)[^&;),]*", RegexOptions.Compiled);
+    static readonly Regex UserInfo = new(@"^(?<pre>[^@]*?//)(?<user>[^:/@?;,()]+):(?<pw>[^@/?;]*)@", RegexOptions.Compiled);
+    static readonly Regex OracleCredentials = new(@"(?i)^(?<pre>jdbc:oracle:[a-z0-9]+:)(?<user>[^/@:]+)/(?<pw>[^@]*)@", RegexOptions.Compiled);
 
     public static JdbcTarget Parse(string url)
     {
         var u = url.Trim();
-        var (user, password) = (Param(u, "user") ?? Param(u, "username"), Param(u, "password"));
+        string? user = Param(u, "user") ?? Param(u, "username"), password = PasswordIn(u);
         var safe = PasswordParam.Replace(u, "$1***");
+        foreach (var (form, masked) in new[] { (UserInfo, "${pre}${user}:***@"), (OracleCredentials, "${pre}${user}/***@") })
+            if (form.Match(safe) is { Success: true } m)
+            {
+                user ??= Uri.UnescapeDataString(m.Groups["user"].Value);
+                password ??= Uri.UnescapeDataString(m.Groups["pw"].Value);
+                safe = form.Replace(safe, masked, 1);
+            }
+        try { return Parse(u, safe, user, password); }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidData,
+                $"The JDBC URL '{safe}' cannot be read: {e.Message}", safe, "Fix the datasource's url in conf/server.xml (see eXo's conf/server-<database>.xml samples).", e);
+        }
+    }
+
+    static string? PasswordIn(string url)
+    {
+        var m = Regex.Match(url, @"(?i)[?&;:(,]password=([^&;),]*)");
+        return m.Success ? Uri.UnescapeDataString(m.Groups[1].Value) : null;
+    }
+
+    static JdbcTarget Parse(string u, string safe, string? user, string? password)
+    {
         var lower = u.ToLowerInvariant();
 
         if (lower.StartsWith("jdbc:postgresql:") || lower.StartsWith("jdbc:edb:") || lower.StartsWith("jdbc:pgsql:"))
@@ -120,6 +147,7 @@ public static class JdbcUrl
         if (first.StartsWith('['))
         {
             var close = first.IndexOf(']');
+            if (close < 0) throw new FormatException("an IPv6 address opened with '[' is not closed with ']'");
             host = first[1..close];
             if (close + 1 < first.Length && first[close + 1] == ':' && int.TryParse(first[(close + 2)..], out var p6)) port = p6;
         }

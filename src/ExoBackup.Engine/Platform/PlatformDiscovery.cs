@@ -289,11 +289,17 @@ public static class PlatformDiscovery
     /// <summary>Something is at that path: a file, or a folder where a file should be (which then fails to read, clearly).</summary>
     static bool Present(string path) => File.Exists(path) || Directory.Exists(path);
 
+    /// <summary>
+    /// ${name} and ${name:default} from the properties eXo and Tomcat define (catalina.*, exo.*, the -D
+    /// options of the setenv files), as Tomcat resolves server.xml from system properties only. Never
+    /// from this process's environment: the eXo account could make a backup run as root fill root's
+    /// variables into a host name (finding 2.10). What is not defined stays literal.
+    /// </summary>
     internal static string ExpandPlaceholders(string value, IReadOnlyDictionary<string, string> props) =>
         Regex.Replace(value, @"\$\{([^}:]+)(?::([^}]*))?\}", m =>
             props.TryGetValue(m.Groups[1].Value, out var v) ? v
             : m.Groups[2].Success ? m.Groups[2].Value
-            : Environment.GetEnvironmentVariable(m.Groups[1].Value) ?? m.Value);
+            : m.Value);
 
     static string Absolute(string home, string p) =>
         Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(home, p)).TrimEnd(Path.DirectorySeparatorChar) is { Length: > 0 } s ? s : "/";

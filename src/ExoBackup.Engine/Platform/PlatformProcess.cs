@@ -194,10 +194,28 @@ public static partial class PlatformProcess
     /// <summary>catalina.sh refuses to start while the PID file names a live PID, and a zombie looks alive to kill -0.</summary>
     internal static void RemoveStalePidFile(PlatformInfo p)
     {
-        if (ReadPidFile(p.PidFile) is int pid && (!IsAlive(pid) || !BelongsTo(pid, p.Home)))
+        if (ReadPidFile(p.PidFile) is int pid && (!IsAlive(pid) || !BelongsTo(pid, p.Home)) && MayRemove(p, p.PidFile))
         {
             try { File.Delete(p.PidFile); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>
+    /// CATALINA_PID comes from setenv-customize.sh, which the eXo account writes, and may name any file
+    /// holding a number (another service's PID file): as root, only a file that the bundle's owner owns,
+    /// in a folder it owns, and that is no link, is removed (finding 2.8).
+    /// </summary>
+    static bool MayRemove(PlatformInfo p, string file)
+    {
+        if (!Archive.FileStatReader.IsRoot) return true; // the caller removes only what it may anyway
+        try
+        {
+            var owner = Archive.FileStatReader.Get(p.Home).Uid;
+            var st = Archive.FileStatReader.Get(file);
+            var folder = Archive.FileStatReader.Get(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            return st.Type == Archive.EntryType.File && st.Uid == owner && folder.Uid == owner;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     static void Terminate(int pid)

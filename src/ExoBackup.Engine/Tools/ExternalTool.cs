@@ -70,6 +70,7 @@ public sealed class ExternalTool
             RedirectStandardError = true,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        KeepAllowed(psi.Environment);
         // A null value removes the variable: no inherited PGPASSWORD or MYSQL_PWD reaches the tool.
         if (env is not null)
             foreach (var (k, v) in env)
@@ -114,6 +115,26 @@ public sealed class ExternalTool
         ct.ThrowIfCancellationRequested();
         lock (errors) stderr = errors.ToString().Trim();
         return p.ExitCode;
+    }
+
+    static readonly HashSet<string> Allowed = new(StringComparer.Ordinal)
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+        // libpq's TLS and service settings, which an admin may set for the database clients.
+        "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGSSLCRL", "PGREQUIRESSL", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR", "PGTZ", "PGCLIENTENCODING",
+    };
+
+    /// <summary>
+    /// A tool starts with an allow-listed environment, plus what its caller sets: the caller's other
+    /// variables (EXO_DB_PASSWORD and EXO_MONGO_PASSWORD of a Docker-style setup, anything else
+    /// secret) never reach it, nor whatever it starts (finding 2.12). EXOBACKUP_* is ExoBackup's own
+    /// namespace (the stand-in tools of its tests read their settings there).
+    /// </summary>
+    static void KeepAllowed(IDictionary<string, string?> environment)
+    {
+        foreach (var name in environment.Keys.ToList())
+            if (!Allowed.Contains(name) && !name.StartsWith("LC_", StringComparison.Ordinal) && !name.StartsWith("EXOBACKUP_", StringComparison.Ordinal))
+                environment.Remove(name);
     }
 
     public ExoBackupException Failed(int code, string stderr) =>
