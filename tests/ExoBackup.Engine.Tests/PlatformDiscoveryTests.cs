@@ -37,6 +37,37 @@ public class PlatformDiscoveryTests : IDisposable
     }
 
     [Fact]
+    public void Settings_files_made_to_exhaust_memory_fail_fast_and_cheaply()
+    {
+        // Finding 2.9: a 120 KB line of 20,000 nested ${…} cost 3.6 GB; a 2.6 MB jar inflating to 2.5 GiB ended in OutOfMemoryException.
+        Bundle();
+        var nested = string.Concat(Enumerable.Repeat("${A:-", 20_000)) + "x" + new string('}', 20_000);
+        _dir.Write("bin/setenv-customize.sh", $"EXO_DATA_DIR=\"{nested}\"\n");
+        var before = GC.GetTotalAllocatedBytes(true);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var deep = Assert.Throws<ExoBackupException>(() => PlatformDiscovery.Discover(Home, NoEnv));
+        Assert.Equal(("ExoBackup.ConfigurationMalformed", true), (deep.ErrorId, deep.Message.Contains("levels deep")));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
+        Assert.True(GC.GetTotalAllocatedBytes(true) - before < 100 << 20, "allocated under 100 MB");
+        File.Delete(Path.Combine(Home, "bin", "setenv-customize.sh"));
+
+        Directory.CreateDirectory(Path.Combine(Home, "lib"));
+        using (var zip = System.IO.Compression.ZipFile.Open(Path.Combine(Home, "lib", "plf-edition-service-7.0.0.jar"), System.IO.Compression.ZipArchiveMode.Create))
+        using (var entry = zip.CreateEntry("conf/platform.properties").Open())
+        {
+            var zeros = new byte[1 << 20];
+            for (var i = 0; i < 64; i++) entry.Write(zeros);
+        }
+        before = GC.GetTotalAllocatedBytes(true);
+        Assert.Contains("platform.properties' is larger than 1 MiB", Assert.Throws<ExoBackupException>(() => PlatformDiscovery.Discover(Home, NoEnv)).Message);
+        Assert.True(GC.GetTotalAllocatedBytes(true) - before < 100 << 20, "allocated under 100 MB");
+        File.Delete(Path.Combine(Home, "lib", "plf-edition-service-7.0.0.jar"));
+
+        File.AppendAllText(Path.Combine(Home, "conf", "server.xml"), "<!--" + new string('x', 5 << 20) + "-->");
+        Assert.Contains("larger than 4 MiB", Assert.Throws<ExoBackupException>(() => PlatformDiscovery.Discover(Home, NoEnv)).Message);
+    }
+
+    [Fact]
     public void Placeholders_never_take_values_from_the_callers_environment()
     {
         // Finding 2.10: ${VAR} in a datasource URL filled in root's environment (a token into a host name to resolve).

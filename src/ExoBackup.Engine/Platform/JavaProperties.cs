@@ -19,7 +19,7 @@ public sealed class JavaProperties
     public static JavaProperties Load(string file)
     {
         string text;
-        try { text = System.IO.File.ReadAllText(file); }
+        try { text = IO.BoundedRead.Text(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ExoBackupException("ExoBackup.ConfigurationUnreadable", ErrorKind.ReadError,

@@ -269,8 +269,9 @@ public static class PlatformDiscovery
                 using var zip = ZipFile.OpenRead(jar);
                 var entry = zip.GetEntry("conf/platform.properties");
                 if (entry is null) continue;
-                using var reader = new StreamReader(entry.Open());
-                var p = JavaProperties.Parse(reader.ReadToEnd());
+                // 1 MiB is hundreds of times the real file; a bomb inflating to gigabytes stops there.
+                using var stream = entry.Open();
+                var p = JavaProperties.Parse(IO.BoundedRead.Text(stream, $"{jar}!conf/platform.properties", 1 << 20));
                 if (!string.IsNullOrWhiteSpace(p["product.version"]))
                     return (p["product.name"]?.Trim() ?? "", p["product.version"]!.Trim());
             }

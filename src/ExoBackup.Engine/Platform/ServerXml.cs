@@ -22,7 +22,8 @@ public sealed class ServerXml
         XDocument doc;
         try
         {
-            using var reader = XmlReader.Create(file, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null });
+            // Read once, bounded, then parsed from memory: no second look at a file the eXo account may swap.
+            using var reader = XmlReader.Create(new StringReader(IO.BoundedRead.Text(file)), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null });
             doc = XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
         catch (XmlException e)
