@@ -119,6 +119,30 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Force -Confirm:$false
         $r.PreviousDataKeptAt | Should -BeNullOrEmpty
     }
+    It 'restores as eXo''s own user only where it may, and leaves eXo''s user the owner of what an admin restored (finding 6.1)' {
+        Invoke-TestPostgresSql $Pg 'ALTER ROLE exo NOCREATEDB' | Out-Null   # as DBAs set eXo's user up
+        try {
+            $inPlace = Get-Checksum
+            $err = $null
+            try { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.InsufficientPrivilege*'
+            "$err" | Should -Match 'CREATEDB.*Nothing was changed'
+            $err.ErrorDetails.RecommendedAction | Should -Match '-Credential'
+            Get-Checksum | Should -Be $inPlace
+            Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE '%exobackup%'" | Should -Be '0'
+
+            # A DBA role (not a superuser) with CREATEDB and membership of exo restores it; exo owns all of it.
+            Invoke-TestPostgresSql $Pg "CREATE ROLE dba LOGIN CREATEDB PASSWORD 'dba-Secret-1'; GRANT exo TO dba;" | Out-Null
+            $dba = [pscredential]::new('dba', (ConvertTo-SecureString 'dba-Secret-1' -AsPlainText -Force))
+            $null = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Credential $dba -Force -Confirm:$false
+            Get-Checksum | Should -Be $Before
+            Invoke-TestPostgresSql $Pg "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'exo'" | Should -Be 'exo'
+            $foreign = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND c.relowner <> 'exo'::regrole"
+            Invoke-TestPostgresSql $Pg $foreign -Database exo | Should -Be '0'
+            Invoke-TestPostgresSql $Pg "SET ROLE exo; INSERT INTO soc_activities SELECT * FROM soc_activities WHERE false; UPDATE soc_activities SET id = id WHERE id = 1; ALTER TABLE jpa.wiki_page ADD COLUMN probe int; ALTER TABLE jpa.wiki_page DROP COLUMN probe;" -Database exo | Out-Null
+        }
+        finally { Invoke-TestPostgresSql $Pg 'ALTER ROLE exo CREATEDB' | Out-Null }
+    }
     It 'never sends the password to a host the manifest names (finding 3.4)' {
         # A writer of the repository points the part at its own listener, sums recomputed; the weekly test runs.
         $forged = "$Root/repo-forged"

@@ -14,8 +14,12 @@ public sealed record DatabaseTarget(
     string User,
     string Password,
     IReadOnlyList<string> Datasources,
-    string? Instance = null)
+    string? Instance = null,
+    string? Owner = null)
 {
+    /// <summary>eXo's own database user, who must own what a restore creates (the platform's datasource user; the connecting user when there is none).</summary>
+    public string OwnerRole => string.IsNullOrEmpty(Owner) ? User : Owner;
+
     public string Describe() => $"{Engine} {Host}:{Port}/{Database}";
 
     /// <summary>Whether the server runs on this machine (and so shares its CPUs with the dump tool).</summary>

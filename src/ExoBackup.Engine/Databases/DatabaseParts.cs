@@ -98,7 +98,7 @@ public static class DatabaseParts
         if (server is null && recorded != $"{host}:{port}")
             log?.Warning($"{part.Key} was taken from {recorded}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
         return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? part.Details.GetValueOrDefault("database") ?? "",
-            user ?? ds?.User ?? "", password ?? ds?.Password ?? "", names, ds?.Instance);
+            user ?? ds?.User ?? "", password ?? ds?.Password ?? "", names, ds?.Instance, ds?.User);
     }
 
     /// <summary>A database part that holds a dump (in the snapshot, or a .bak on the SQL Server); HSQLDB's does not.</summary>

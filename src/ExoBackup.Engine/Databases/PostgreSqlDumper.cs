@@ -202,17 +202,22 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var tool = Tool(o.ToolPaths, "pg_restore", null, ct);
+        var owner = OptionFileValue.CheckedArgument(t.OwnerRole, "database owner", t.Describe());
         string? kept;
         using (var admin = Connect(t, "postgres"))
         {
+            CheckRestoreRights(admin, t, owner);
             kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
-            Exec(admin, $"CREATE DATABASE {Quote(t.Database)}");
+            // eXo's user owns the database, whoever restores it (an admin -Credential included).
+            Exec(admin, $"CREATE DATABASE {Quote(t.Database)}{(owner == t.User ? "" : " OWNER " + Quote(owner))}");
         }
         var args = ConnectionArgs(t);
         args.AddRange(["--dbname", DbNameConnInfo(t), "--exit-on-error"]);
         if (o.Jobs > 1) args.AddRange(["--jobs", o.Jobs.ToString()]);
-        // Ownership and grants name the roles of the source server; restoring as another user, skip them.
-        if (part.Details.GetValueOrDefault("user") != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
+        // Ownership and grants name the roles of the source server; restoring as another user, skip
+        // them, and create every object as eXo's user (SET ROLE), so that it owns and can write them.
+        if (part.Details.GetValueOrDefault("user") != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
+        if (owner != t.User) args.Add("--role=" + owner);
         args.AddRange(["--", Path.Combine(s.Path, part.Details["dump"])]);
         try
         {
@@ -264,6 +269,31 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         }
         foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
         return names;
+    }
+
+    /// <summary>
+    /// A staged restore creates a database and renames databases: CREATEDB, and, to create objects as
+    /// eXo's user, membership of its role. Checked before anything changes, so that a restore as eXo's
+    /// own least-privileged user stops with what to give instead of a raw permission error (finding 6.1).
+    /// </summary>
+    static void CheckRestoreRights(NpgsqlConnection admin, DatabaseTarget t, string owner)
+    {
+        using var cmd = new NpgsqlCommand(
+            "SELECT r.rolsuper, r.rolcreatedb, (SELECT count(*) FROM pg_roles WHERE rolname = @o) > 0, " +
+            "CASE WHEN (SELECT count(*) FROM pg_roles WHERE rolname = @o) > 0 THEN pg_has_role(current_user, @o, 'MEMBER') ELSE false END " +
+            "FROM pg_roles r WHERE r.rolname = current_user", admin);
+        cmd.Parameters.AddWithValue("o", owner);
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return;
+        var (super, createdb, ownerExists, member) = (r.GetBoolean(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3));
+        if (super) return;
+        string? missing = !createdb ? "CREATEDB (a restore is staged in a database of its own, then renamed into place)"
+            : !ownerExists ? $"a role '{owner}' (eXo's database user, who must own what is restored)"
+            : !member ? $"membership of the role '{owner}' (to create what is restored as eXo's user)" : null;
+        if (missing is null) return;
+        throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
+            $"{t.User} may not restore {t.Describe()}: it lacks {missing}. Nothing was changed.", t.Describe(),
+            $"Give -Credential of a role that has it, such as postgres or a DBA role with CREATEDB that is a member of '{owner}' (GRANT \"{owner}\" TO dba); eXo's user stays the owner of everything restored.");
     }
 
     static void Exec(NpgsqlConnection admin, string sql)
