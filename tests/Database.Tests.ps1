@@ -294,6 +294,18 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         $runs | Should -Be @('ARGS: --version') -Because 'the tool only told its version; it never ran with an option file'
         Get-ChildItem "$Root/repo-evil" -Recurse -Filter '*.cnf' | Should -BeNullOrEmpty
     }
+    It 'stops a restore by eXo''s own user, with rights on its database only, before changing anything (finding 6.1)' {
+        Invoke-TestMariaDbSql $My "CREATE USER 'exo_own'@'%' IDENTIFIED BY 'own-Secret-1'; GRANT ALL ON exo.* TO 'exo_own'@'%';" | Out-Null
+        $inPlace = Get-Checksum
+        $own = [pscredential]::new('exo_own', (ConvertTo-SecureString 'own-Secret-1' -AsPlainText -Force))
+        $err = $null
+        try { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Credential $own -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.InsufficientPrivilege*'
+        "$err" | Should -Match 'CREATE on other databases.*Nothing was changed'
+        $err.ErrorDetails.RecommendedAction | Should -Match '-Credential'
+        Get-Checksum | Should -Be $inPlace
+        Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE '%exobackup%'" | Should -Be '0' -Because 'no staging database was created'
+    }
     It 'refuses SQL forged into the recorded character set, before any statement (finding 3.1)' {
         $forged = "$Root/repo-my-forged"
         Copy-Item -Recurse $Repo $forged

@@ -194,7 +194,14 @@ public sealed class MySqlDumper : IDatabaseDumper
             CheckName(admin, charset, "character set", "information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME", part);
             if (collation is not null) CheckName(admin, collation, "collation", "information_schema.COLLATIONS WHERE COLLATION_NAME", part);
             kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
-            Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}");
+            try { Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}"); }
+            catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.AccessDenied && kept is null)
+            {
+                // The first change a staged restore makes: eXo's own user, with rights on its database only, stops here (finding 6.1).
+                throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
+                    $"{t.User} may not restore {t.Describe()}: it lacks CREATE on other databases (a restore is staged in a database of its own beside the one in place, then its tables are renamed into place). Nothing was changed.",
+                    t.Describe(), "Give -Credential of an account with CREATE, DROP, ALTER and INSERT on *.* (root, or a DBA account); eXo's grants on its database keep applying to the restored tables.", e);
+            }
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
         using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
