@@ -360,6 +360,29 @@ public class RepositoryTests : IDisposable
         };
         Assert.Equal("ExoBackup.UnsafeArchiveEntry", Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(bad, [""])).ErrorId);
     }
+
+    [Fact]
+    public void A_chain_of_links_that_each_look_inside_but_lead_out_is_refused()
+    {
+        // Finding 2.7: up -> ../../../../.. stays inside; esc -> a/b/c/d/e/up/../../.. counted lexically also did.
+        var folders = new[] { "a", "a/b", "a/b/c", "a/b/c/d", "a/b/c/d/e" }.Select(f => new IndexEntry { Path = f, Kind = 'd' }).ToList();
+        var up = new IndexEntry { Path = "a/b/c/d/e/up", Kind = 'l', Link = "../../../../.." };
+        TreeRestore.Validate([.. folders, up], [""]); // to the root itself: inside
+        var esc = new IndexEntry { Path = "esc", Kind = 'l', Link = "a/b/c/d/e/up/../../.." };
+        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.Validate([.. folders, up, esc], [""]));
+        Assert.Equal("ExoBackup.UnsafeArchiveEntry", e.ErrorId);
+        Assert.Contains("leaves the restored tree", e.Message);
+        // Through a link into another folder and back down: still inside.
+        var side = new IndexEntry { Path = "a/side", Kind = 'l', Link = "b/c" };
+        var back = new IndexEntry { Path = "back", Kind = 'l', Link = "a/side/../../a/b" };
+        TreeRestore.Validate([.. folders, side, back], [""]);
+        // A loop of links.
+        var loop = new[] { new IndexEntry { Path = "x", Kind = 'l', Link = "y/z" }, new IndexEntry { Path = "y", Kind = 'l', Link = "x" } };
+        Assert.Contains("loop", Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(loop, [""])).Message);
+        // Within a root of its own (_external/files), a link may not climb above it.
+        var external = new List<IndexEntry> { new() { Path = "_external/files/d", Kind = 'd' }, new() { Path = "_external/files/d/out", Kind = 'l', Link = "../.." } };
+        Assert.Throws<ExoBackupException>(() => TreeRestore.Validate(external, ["", "_external/files"]));
+    }
 }
 
 public class CaseClashTests

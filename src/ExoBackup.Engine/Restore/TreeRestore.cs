@@ -383,6 +383,7 @@ public static class TreeRestore
     public static void Validate(IReadOnlyList<IndexEntry> entries, IEnumerable<string> roots)
     {
         var kinds = entries.ToDictionary(e => e.Path, e => e.Kind, StringComparer.Ordinal);
+        var links = entries.Where(e => e.Kind == 'l').ToDictionary(e => e.Path, e => e.Link ?? "", StringComparer.Ordinal);
         var rootSet = roots.ToHashSet(StringComparer.Ordinal);
         foreach (var e in entries)
         {
@@ -404,15 +405,41 @@ public static class TreeRestore
                 var root = rootSet.Where(r => r.Length == 0 || e.Path == r || e.Path.StartsWith(r + "/", StringComparison.Ordinal)).MaxBy(r => r.Length) ?? "";
                 if (link.Length == 0 || link.StartsWith('/') || link.Contains('\\') || (link.Length > 1 && link[1] == ':'))
                     throw Unsafe(e.Path, $"is a link to '{link}', outside the restored tree");
-                var depth = (root.Length == 0 ? parts.Length : parts.Length - root.Split('/').Length) - 1;
-                foreach (var p in link.Split('/'))
-                {
-                    if (p == "..") depth--;
-                    else if (p is not ("" or ".")) depth++;
-                    if (depth < 0) throw Unsafe(e.Path, $"is a link to '{link}', which leaves the restored tree");
-                }
+                if (Resolve(e.Path, root, links) is { } why) throw Unsafe(e.Path, $"is a link to '{link}', {why}");
             }
         }
+    }
+
+    /// <summary>
+    /// Follows a link as the kernel will once the tree is restored: component by component, through the
+    /// other links of the index. Counting ".." from the link's own place missed a component that is itself
+    /// a link (up -> ../../.., then esc -> a/b/up/../..): each looked inside, the chain led out (finding 2.7).
+    /// Null when it ends inside <paramref name="root"/>; else why not.
+    /// </summary>
+    static string? Resolve(string linkPath, string root, IReadOnlyDictionary<string, string> links)
+    {
+        var floor = root.Length == 0 ? 0 : root.Split('/').Length;
+        var at = new List<string>(linkPath.Split('/')[..^1]);
+        var pending = new LinkedList<string>(links[linkPath].Split('/'));
+        for (var hops = 0; pending.Count > 0;)
+        {
+            var c = pending.First!.Value;
+            pending.RemoveFirst();
+            if (c is "" or ".") continue;
+            if (c == "..")
+            {
+                if (at.Count <= floor) return "which leaves the restored tree";
+                at.RemoveAt(at.Count - 1);
+                continue;
+            }
+            at.Add(c);
+            if (!links.TryGetValue(string.Join('/', at), out var next)) continue;
+            if (++hops > 40) return "which goes round a loop of links";
+            at.RemoveAt(at.Count - 1);
+            if (next.StartsWith('/')) return "through a link to an absolute path, outside the restored tree";
+            foreach (var part in Enumerable.Reverse(next.Split('/'))) pending.AddFirst(part);
+        }
+        return null;
     }
 
     /// <summary>
