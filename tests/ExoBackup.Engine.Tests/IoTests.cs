@@ -118,3 +118,32 @@ public class IoTests : IDisposable
         }
     }
 }
+
+public class ToolTrustTests : IDisposable
+{
+    readonly TempDir _dir = new("exo-tools");
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_tool_in_a_folder_or_file_others_can_write_is_not_run_as_root()
+    {
+        // Finding 2.14: the first file named like the tool on -ToolPath or PATH was run, whoever could write it.
+        if (!FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (the check applies to root)");
+        var open = Directory.CreateDirectory(Path.Combine(_dir.Path, "open")).FullName;
+        File.SetUnixFileMode(open, (UnixFileMode)0x1FF); // 0777, as a folder the eXo account could plant in
+        var planted = Path.Combine(open, "pg_dump");
+        File.WriteAllText(planted, "#!/bin/sh\nid > /tmp/owned\n");
+        File.SetUnixFileMode(planted, (UnixFileMode)0x1ED);
+        Assert.Equal("ExoBackup.UnsafeTool", Assert.Throws<ExoBackupException>(() => Tools.ExternalTool.Find([open], "postgresql-client", "pg_dump")).ErrorId);
+
+        var shut = Directory.CreateDirectory(Path.Combine(_dir.Path, "shut")).FullName;
+        File.SetUnixFileMode(shut, (UnixFileMode)0x1ED);
+        var writable = Path.Combine(shut, "pg_dump");
+        File.WriteAllText(writable, "#!/bin/sh\n");
+        File.SetUnixFileMode(writable, (UnixFileMode)0x1FD); // 0775: its group may change it
+        Assert.Equal("ExoBackup.UnsafeTool", Assert.Throws<ExoBackupException>(() => Tools.ExternalTool.Find([shut], "postgresql-client", "pg_dump")).ErrorId);
+        File.SetUnixFileMode(writable, (UnixFileMode)0x1ED);
+        Assert.Equal(writable, Tools.ExternalTool.Find([shut], "postgresql-client", "pg_dump").Path);
+        Assert.Equal("pg_dump", Tools.ExternalTool.Find([], "postgresql-client", "pg_dump").Name); // Debian's, through its link
+    }
+}

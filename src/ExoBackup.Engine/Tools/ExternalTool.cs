@@ -27,11 +27,32 @@ public sealed class ExternalTool
                 foreach (var ext in exts)
                 {
                     var candidate = System.IO.Path.Combine(dir, name + ext);
-                    if (File.Exists(candidate)) return new ExternalTool(name, candidate);
+                    if (File.Exists(candidate)) return new ExternalTool(name, Trusted(candidate));
                 }
         throw new ExoBackupException("ExoBackup.ToolNotFound", ErrorKind.NotInstalled,
             $"{string.Join(" or ", names)} was not found on PATH{(toolPaths.Count > 0 ? " or in " + string.Join(", ", toolPaths) : "")}.", names[0],
             $"Install it (Debian: apt-get install {package}) or give its folder with -ToolPath.");
+    }
+
+    /// <summary>
+    /// As root, a tool runs with root's rights: it, what it links to, and their folders must belong to
+    /// root or this account and be writable by nobody else. A PATH or -ToolPath folder that the eXo
+    /// account can write would otherwise let it run anything as root (finding 2.14).
+    /// </summary>
+    static string Trusted(string candidate)
+    {
+        if (!Archive.FileStatReader.IsRoot) return candidate;
+        var real = File.ResolveLinkTarget(candidate, returnFinalTarget: true)?.FullName ?? candidate;
+        foreach (var path in new[] { candidate, real, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(candidate))!, System.IO.Path.GetDirectoryName(real)! }.Distinct())
+        {
+            var st = Archive.FileStatReader.Get(path);
+            if (st.Type == Archive.EntryType.Symlink) continue; // judged by what it points to, above
+            if ((st.Uid != 0 && st.Uid != Archive.FileStatReader.EffectiveUid) || (st.Mode & 0x12) != 0)
+                throw new ExoBackupException("ExoBackup.UnsafeTool", ErrorKind.PermissionDenied,
+                    $"'{candidate}' is not run: '{path}' belongs to uid {st.Uid} or can be written by others (mode {Convert.ToString(st.Mode & 0xFFF, 8)}), so another account could change what root runs.",
+                    candidate, "Install the tool where only root can write (Debian's packages do), or chown and chmod go-w what -ToolPath names.");
+        }
+        return candidate;
     }
 
     /// <summary>The version a tool prints for --version (the first x.y[.z] in it).</summary>
