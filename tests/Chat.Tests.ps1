@@ -102,15 +102,59 @@ Describe 'Stand-in mongodump and mongorestore' {
             (Get-ExoSnapshot $repo -Id $s.Id -IncludeIncomplete).Parts | Should -BeNullOrEmpty
         } finally { $s | Remove-ExoSnapshot -Confirm:$false }
     }
-    It 'restores with mongorestore --drop --gzip, the password only in its --config file' {
+    It 'restores with mongorestore into staging collections, the password only in its --config file, and catches one that restored nothing' {
         $env:EXOBACKUP_STANDIN_MODE = 'ok'
         Remove-Item $env:EXOBACKUP_STANDIN_LOG -ErrorAction Ignore
         $snap = Get-ExoSnapshot $repo -Latest
-        $null = Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component Chat -Database chat_by_tool -ToolPath $StandIns -Force -Confirm:$false
+        # The stand-in exits 0 but restores nothing: the check of the staged collections stops the restore, chat as it was.
+        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component Chat -Database chat_by_tool -ToolPath $StandIns -Force -Confirm:$false } |
+            Should -Throw -ErrorId 'ExoBackup.ChatRestoreIncomplete,*'
         $log = Get-Content $env:EXOBACKUP_STANDIN_LOG -Raw
         $log | Should -Match 'TOOL: mongorestore'
-        $log | Should -Match 'ARGS: --config=\S+ --drop --gzip --nsInclude chat\.\* --nsFrom chat\.\* --nsTo chat_by_tool\.\*'
+        $log | Should -Match 'ARGS: --config=\S+ --gzip --nsInclude chat\.\* --nsFrom chat\.\$coll\$ --nsTo chat_by_tool\.exobackup_staged_\S+\.\$coll\$'
         $log | Should -Not -Match ([regex]::Escape($ChatPassword))
+    }
+}
+
+Describe 'A chat restore killed at any point' -Tag Reliability {
+    # Staged: every collection restored beside the live ones, then renamed into place. Before, the database
+    # was dropped and filled again, so a kill left collections half restored.
+    BeforeAll {
+        $repo = "$Root/repo-kill"
+        $S = New-ExoSnapshot $repo $B.Home
+        $null = $S | Backup-ExoChat -Method Driver
+        $Snap = $S | Complete-ExoSnapshot
+        $Restore = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$repo' -Id '$($Snap.Id)' -Component Chat -Database chat_live -ChatMethod Driver -Force -Confirm:`$false"
+        function Get-ChatCounts {
+            # What the database holds now, read by a backup of it.
+            $p = New-ExoSnapshot "$Root/repo-probe" $B.Home | Backup-ExoChat -Method Driver -Database chat_live
+            Get-ExoSnapshot "$Root/repo-probe" -IncludeIncomplete | Remove-ExoSnapshot -Confirm:$false | Out-Null
+            $p.Details.documentCounts | ConvertFrom-Json -AsHashtable
+        }
+        $New = $Snap.Parts | Where-Object Component -eq 'Chat' | ForEach-Object { $_.Details.documentCounts | ConvertFrom-Json -AsHashtable }
+        $r = Invoke-FreshPwsh $Restore
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+    }
+    It 'leaves each collection whole, old or restored, and the next restore drops what a kill staged' {
+        $rng = [System.Random]::new(7)
+        $w = [System.Diagnostics.Stopwatch]::StartNew(); $null = Invoke-FreshPwsh $Restore; $ms = $w.Elapsed.TotalMilliseconds
+        $kills = 12; $midRestore = 0
+        for ($i = 0; $i -lt $kills; $i++) {
+            # A collection half restored holds fewer documents than both states it may be in.
+            $live = Get-ChatCounts
+            $p = Invoke-FreshPwsh -NoWait $Restore
+            Start-Sleep -Milliseconds ([int]($ms * (0.4 + 0.6 * $rng.NextDouble()))) # past pwsh's start, into the restore
+            if (-not $p.HasExited) { $p.Kill($true) }
+            $p.WaitForExit()
+            $now = Get-ChatCounts
+            foreach ($c in $New.Keys) { $now[$c] | Should -BeIn @($live[$c], $New[$c]) -Because "collection $c is whole: as it was ($($live[$c])) or as restored ($($New[$c]))" }
+            if ($now.Keys | Where-Object { $_ -like 'exobackup_staged_*' }) { $midRestore++ } # the kill landed before the renames
+        }
+        $midRestore | Should -BeGreaterThan 0 -Because 'some kills must land inside the restore for this to prove anything' 
+        $r = Invoke-FreshPwsh $Restore
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        (Get-ChatCounts).Keys | Where-Object { $_ -like 'exobackup_staged_*' } | Should -BeNullOrEmpty
+        Write-Host "Chat restore kills: $kills over $([int]$ms) ms, $midRestore of them while collections were being staged; every collection whole each time; the next restore dropped the staging collections."
     }
 }
 

@@ -13,7 +13,7 @@ namespace ExoBackup.TestSupport;
 /// <summary>
 /// A MongoDB stand-in for tests, in memory: the handshake (legacy OP_QUERY hello and OP_MSG),
 /// SCRAM-SHA-256 authentication, and the commands a backup and a restore use: ping, buildInfo,
-/// listDatabases, listCollections, listIndexes, find/getMore/killCursors with real batching,
+/// listDatabases, listCollections, listIndexes, find/getMore/killCursors with real batching, renameCollection,
 /// insert, create (capped collections and views), createIndexes, drop, dropDatabase, endSessions.
 /// What it does not prove: query operators, aggregation, replication, transactions, real storage.
 /// </summary>
@@ -299,6 +299,19 @@ public sealed class MongoTestServer : IDisposable
             case "dropDatabase":
                 _dbs.TryRemove(db, out _);
                 return new BsonDocument("ok", 1.0);
+            case "renameCollection":
+            {
+                // Within one database, as the staged chat restore uses it: {renameCollection: "db.from", to: "db.to", dropTarget}.
+                static (string Db, string Coll) Ns(string ns) => (ns[..ns.IndexOf('.')], ns[(ns.IndexOf('.') + 1)..]);
+                var (fromDb, fromColl) = Ns(cmd[0].AsString);
+                var (toDb, toColl) = Ns(cmd["to"].AsString);
+                if (fromDb != toDb) return Error(72, "InvalidOptions", "this test server renames within a database only");
+                if (!_dbs.TryGetValue(fromDb, out var colls) || !colls.TryGetValue(fromColl, out var moving)) return Error(26, "NamespaceNotFound", "source namespace does not exist");
+                if (colls.ContainsKey(toColl) && !cmd.GetValue("dropTarget", false).ToBoolean()) return Error(48, "NamespaceExists", "target namespace exists");
+                colls[toColl] = moving;
+                colls.TryRemove(fromColl, out _);
+                return new BsonDocument("ok", 1.0);
+            }
             case "count":
             {
                 var c = Find(db, cmd[0].AsString);
