@@ -21,6 +21,15 @@ public class RepositoryTests : IDisposable
         return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
     }
 
+    /// <summary>A repository with one complete full snapshot of the configuration.</summary>
+    (SnapshotRepository Repo, SnapshotEntry Full) FullConfigurationSnapshot(PlatformInfo p)
+    {
+        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
+        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        return (repo, repo.Complete(s.Id, false, NullOperationLog.Instance));
+    }
+
     [Fact]
     public void Snapshot_ids_sort_by_time_and_stay_unique_within_a_second()
     {
@@ -197,10 +206,7 @@ public class RepositoryTests : IDisposable
     public void Snapshot_folders_and_files_are_private()
     {
         var p = Platform();
-        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
-        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
-        var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var (repo, done) = FullConfigurationSnapshot(p);
         Assert.Equal(PrivateFiles.DirectoryPermissions, File.GetUnixFileMode(done.Path) & (UnixFileMode)0x1FF);
         Assert.All(Directory.GetFiles(done.Path), f => Assert.Equal(PrivateFiles.FilePermissions, File.GetUnixFileMode(f) & (UnixFileMode)0x1FF));
     }
@@ -222,10 +228,7 @@ public class RepositoryTests : IDisposable
     {
         // Finding 1.7: a full forged into an incremental of itself took 6.8 GiB in 25 s.
         var p = Platform();
-        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
-        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
-        var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var (repo, full) = FullConfigurationSnapshot(p);
         var manifest = Path.Combine(full.Path, "manifest.json");
         var m = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(manifest), SnapshotManifest.Json)!;
         (m.Type, m.Parent) = (SnapshotType.Incremental, full.Id);
@@ -256,10 +259,7 @@ public class RepositoryTests : IDisposable
     {
         // Finding 1.8: <id>.removing.partial was listed by nothing and removed by nothing.
         var p = Platform();
-        var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
-        var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
-        var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var (repo, full) = FullConfigurationSnapshot(p);
         var doomed = Path.Combine(repo.Root, full.Id + ".removing.partial");
         Directory.Move(full.Path, doomed); // RemoveComplete killed after its rename
         File.Delete(Path.Combine(doomed, "SHA256SUMS"));  // and after its first unlink
