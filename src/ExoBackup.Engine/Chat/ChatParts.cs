@@ -322,6 +322,7 @@ public static class ChatParts
         var tool = FindTool(method, toolPaths, "mongorestore", log);
         var expected = DocumentCounts(part);
         var staged = $"{StagedPrefix}{stamp}.";
+        log.Verbose($"Restoring {expected.Count} collection(s) of {t.Describe()} into staging collections {staged}*, beside the live ones.");
         try
         {
             if (tool is not null)
