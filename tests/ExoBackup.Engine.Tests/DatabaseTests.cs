@@ -82,6 +82,22 @@ public class DatabaseTests
         Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Chat.ChatParts.ConfigYaml(chat)).ErrorId);
     }
 
+    [Theory]
+    [InlineData("db", "db", 5432)]
+    [InlineData("db:5433", "db", 5433)]
+    [InlineData("::1", "::1", 5432)]
+    [InlineData("[::1]:5434", "::1", 5434)]
+    [InlineData("[fe80::1]", "fe80::1", 5432)]
+    public void Server_names_the_host_and_port_including_ipv6(string server, string host, int port)
+    {
+        var part = new Repository.PartRecord { Component = "Database", Name = "exo" };
+        part.Details["engine"] = "PostgreSql";
+        part.Details["datasources"] = "jcr";
+        part.Details["database"] = "exo";
+        var t = DatabaseParts.TargetOf(part, null, server, null, "u", "p");
+        Assert.Equal((host, port), (t.Host, t.Port));
+    }
+
     [Fact]
     public void Database_names_reach_the_tools_as_names_never_as_options_or_conninfo()
     {

@@ -348,6 +348,30 @@ public class TreeRoundTripTests : IDisposable
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    [Fact]
+    public void A_target_from_the_settings_reached_through_a_link_of_another_account_is_refused()
+    {
+        // The eXo account owns home and the link l -> a folder of root's: the target home/l/newdir looked like the eXo account's.
+        if (!FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (it changes owners)");
+        var p = Platform();
+        Write("files/a.txt", "a");
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        var rootsFolder = Directory.CreateDirectory(Path.Combine(_dir.Path, "roots")).FullName;
+        var home = Directory.CreateDirectory(Path.Combine(_dir.Path, "exo-home")).FullName;
+        FileStatReader.SetOwner(home, 65534, 65534);
+        var link = Path.Combine(home, "l");
+        File.CreateSymbolicLink(link, rootsFolder);
+        FileStatReader.SetOwner(link, 65534, 65534);
+        var target = Path.Combine(link, "newdir");
+        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions
+        {
+            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target), SettingsOwnerUid = 65534,
+        }, NullOperationLog.Instance, default));
+        Assert.Equal("ExoBackup.UnsafeRestoreTarget", e.ErrorId);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(rootsFolder));
+    }
+
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
 
     [Fact]

@@ -334,11 +334,13 @@ public static class ChatParts
                 if (code != 0) throw tool.Failed(code, stderr);
             }
             else DriverRestore(db, dir, t, staged, log, ct);
+            // Every collection there, with every document (a mongorestore can exit 0 having done neither).
             var present = ListCollections(db, t, ct).Select(c => c["name"].AsString).ToHashSet(StringComparer.Ordinal);
-            var missing = expected.Keys.Where(c => !present.Contains(staged + c)).ToList();
+            var missing = expected.Where(c => !present.Contains(staged + c.Key)
+                || Guard(t, () => db.GetCollection<BsonDocument>(staged + c.Key).EstimatedDocumentCount(cancellationToken: ct)) != c.Value).Select(c => c.Key).ToList();
             if (missing.Count > 0)
                 throw new ExoBackupException("ExoBackup.ChatRestoreIncomplete", ErrorKind.InvalidData,
-                    $"{tool?.Name ?? "The driver"} restored {expected.Count - missing.Count} of {expected.Count} collection(s) of {t.Describe()}, e.g. not {missing[0]}; chat was left as it was.", t.Describe(),
+                    $"{tool?.Name ?? "The driver"} restored {expected.Count - missing.Count} of {expected.Count} collection(s) of {t.Describe()} whole, e.g. not {missing[0]}; chat was left as it was.", t.Describe(),
                     "Run mongorestore by hand on the snapshot's chat folder to see why, or restore with -ChatMethod Driver.");
         }
         catch
@@ -354,7 +356,7 @@ public static class ChatParts
                 { "renameCollection", $"{t.Database}.{staged}{name}" }, { "to", $"{t.Database}.{name}" }, { "dropTarget", true },
             }, cancellationToken: CancellationToken.None));
         var views = ViewDefinitions(dir);
-        foreach (var c in ListCollections(db, t, CancellationToken.None).Select(c => c["name"].AsString))
+        foreach (var c in ListCollections(db, t, CancellationToken.None).Select(c => c["name"].AsString).Where(c => !c.StartsWith("system.", StringComparison.Ordinal)))
             if (!expected.ContainsKey(c) || views.ContainsKey(c))
                 Guard(t, () => { db.DropCollection(c, CancellationToken.None); return 0; }); // not in the snapshot, or a view to make anew
         foreach (var (name, create) in views) Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: CancellationToken.None));

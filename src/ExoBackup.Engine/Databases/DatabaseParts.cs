@@ -86,8 +86,11 @@ public static class DatabaseParts
         int port;
         if (server is not null)
         {
+            // host, host:port, [v6]:port, or a bare IPv6 address (more than one colon, no port).
             var colon = server.LastIndexOf(':');
-            (host, port) = colon > 0 && int.TryParse(server[(colon + 1)..], out var p) ? (server[..colon], p) : (server, DatabaseTarget.DefaultPort(engine));
+            (host, port) = server.StartsWith('[') && server.IndexOf(']') is var close and > 0
+                ? (server[1..close], close + 2 < server.Length && int.TryParse(server[(close + 2)..], out var p6) ? p6 : DatabaseTarget.DefaultPort(engine))
+                : colon > 0 && server.IndexOf(':') == colon && int.TryParse(server[(colon + 1)..], out var p) ? (server[..colon], p) : (server, DatabaseTarget.DefaultPort(engine));
         }
         else if (ds is not null) (host, port) = (ds.Host ?? "localhost", ds.Port ?? DatabaseTarget.DefaultPort(engine));
         else
@@ -148,9 +151,12 @@ public sealed class DatabaseRestorer : IComponentRestorer
             {
                 var dumper = DatabaseDumpers.For(t.Engine);
                 if (!dumper.CanSwap) { staged.Items.Add((part, t, null, null)); continue; }
-                var staging = t with { Database = DatabaseDumpers.StagingName(t.Database, r.Stamp, dumper.MaxNameLength) };
+                // Unique beyond the second: a restore killed during its own CREATE DATABASE, in the same
+                // second, may still have the server finish creating that name after this one looked.
+                var unique = r.Stamp + Guid.NewGuid().ToString("N")[..4];
+                var staging = t with { Database = DatabaseDumpers.StagingName(t.Database, unique, dumper.MaxNameLength) };
                 // A restore killed outright left its staging database; none of its sessions remain.
-                var leftover = dumper.DropUnused(t, staging.Database[..^r.Stamp.Length], ct);
+                var leftover = dumper.DropUnused(t, staging.Database[..^unique.Length], ct);
                 if (leftover.Count > 0) log.Verbose($"Dropped {leftover.Count} staging database(s) that interrupted restores left: {string.Join(", ", leftover)}.");
                 staged.Items.Add((part, t, staging.Database, null));
                 var watch = System.Diagnostics.Stopwatch.StartNew();

@@ -105,7 +105,8 @@ public static partial class AtomicFiles
     public static void SyncFileSystem(string path)
     {
         if (!OperatingSystem.IsLinux()) return;
-        var fd = SysOpen(path, 0 /* O_RDONLY */);
+        // No link followed, no FIFO waited on: the path is the staging folder a restore made.
+        var fd = SysOpen(path, NativeFlags.ReadOnly | NativeFlags.NoFollow | NativeFlags.NonBlock | NativeFlags.CloseOnExec);
         if (fd < 0) throw new IOException($"Cannot open '{path}' to sync its file system (errno {Marshal.GetLastPInvokeError()}).");
         try
         {

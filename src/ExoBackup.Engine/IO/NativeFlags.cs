@@ -13,12 +13,19 @@ internal static partial class NativeFlags
     public static readonly int NoFollow = Generic ? 0x8000 : 0x20000;
     public const int CloseOnExec = 0x80000, ReadOnly = 0;
 
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
-    private static partial int SysDup(int fd);
+    public const int NonBlock = 0x800;
+    const int F_DUPFD_CLOEXEC = 1030;
 
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int arg);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    /// <summary>A second descriptor of <paramref name="fd"/>, close-on-exec: the tools started meanwhile inherit none.</summary>
     public static int Dup(int fd)
     {
-        var copy = SysDup(fd);
+        var copy = Fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (copy < 0) throw new IOException($"dup failed (errno {Marshal.GetLastPInvokeError()}).");
         return copy;
     }

@@ -32,7 +32,7 @@ public static unsafe partial class RawDirectory
         var found = new List<string>();
         if (!OperatingSystem.IsLinux()) return found;
         var handle = OpenDir(dir);
-        if (handle == 0) throw new IOException($"opendir '{dir}' failed (errno {Marshal.GetLastPInvokeError()}).");
+        if (handle == 0) return found; // gone since it was listed, or unreadable: the walk reports that itself
         foreach (var name in ReadAll(handle))
         {
             try { Strict.GetCharCount(name.AsSpan(0, name.Length - 1)); }
@@ -48,8 +48,14 @@ public static unsafe partial class RawDirectory
     /// </summary>
     public static List<byte[]> Names(int fd)
     {
-        var handle = FdOpenDir(NativeFlags.Dup(fd));
-        if (handle == 0) throw new IOException($"fdopendir failed (errno {Marshal.GetLastPInvokeError()}).");
+        var copy = NativeFlags.Dup(fd);
+        var handle = FdOpenDir(copy);
+        if (handle == 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            NativeFlags.Close(copy);
+            throw new IOException($"fdopendir failed (errno {errno}).");
+        }
         return ReadAll(handle);
     }
 
@@ -58,13 +64,15 @@ public static unsafe partial class RawDirectory
         var names = new List<byte[]>();
         try
         {
-            for (var entry = ReadDir(handle); entry is not null; entry = ReadDir(handle))
+            // readdir returns null at the end and on an error; only errno tells them apart.
+            for (Marshal.SetLastPInvokeError(0); ReadDir(handle) is var entry && entry is not null; Marshal.SetLastPInvokeError(0))
             {
                 var name = new ReadOnlySpan<byte>(entry + NameOffset, 256);
                 name = name[..(name.IndexOf((byte)0) + 1)];
                 if (name is [(byte)'.', 0] or [(byte)'.', (byte)'.', 0]) continue;
                 names.Add(name.ToArray());
             }
+            if (Marshal.GetLastPInvokeError() is var errno and not 0) throw new IOException($"readdir failed (errno {errno}): the listing would be short.");
         }
         finally { CloseDir(handle); }
         return names;

@@ -90,13 +90,17 @@ public static class BundleAccount
             ? new RunAccount(f[0], uid, gid, f[5]) : null;
     }
 
-    /// <summary>The command line that runs <paramref name="program"/> as the account: setpriv, its groups, no new privileges kept.</summary>
+    /// <summary>
+    /// The command line that runs <paramref name="program"/> as the account: in a session of its own
+    /// (setsid, so it keeps no controlling terminal of root's to push keystrokes into), then setpriv
+    /// with its uid, gid and groups.
+    /// </summary>
     public static ProcessStartInfo As(RunAccount? account, string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(account is null ? program : "setpriv");
+        var psi = new ProcessStartInfo(account is null ? program : "setsid");
         if (account is not null)
         {
-            foreach (var a in new[] { "--reuid", account.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            foreach (var a in new[] { "--wait", "setpriv", "--reuid", account.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
                          "--regid", account.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture),
                          account.Unlisted ? "--clear-groups" : "--init-groups", "--", program })
                 psi.ArgumentList.Add(a);

@@ -39,7 +39,14 @@ public static class RepositoryLock
     internal static TimeSpan RefreshEvery { get; set; } = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
 
-    static readonly Dictionary<string, Timer> Refreshers = new(StringComparer.Ordinal);
+    /// <summary>A held lock's refresher: its gate keeps a tick from rewriting the lock once it is stopped.</summary>
+    sealed class Refresher
+    {
+        public Timer? Timer;
+        public bool Stopped;
+    }
+
+    static readonly Dictionary<string, Refresher> Refreshers = new(StringComparer.Ordinal);
 
     public static LockOwner Current(string snapshot) => new()
     {
@@ -91,10 +98,15 @@ public static class RepositoryLock
     public static bool TryAcquire(string repo, LockOwner owner)
     {
         var file = Path.Combine(repo, FileName);
-        // What a writer killed between writing and linking left behind.
+        // What a writer of this host killed between writing and linking left behind (lock.json.<pid>.<id>[.<host>].tmp;
+        // on shared storage another host's PIDs mean nothing here).
         foreach (var left in Directory.EnumerateFiles(repo, FileName + ".*.tmp"))
-            if (int.TryParse(Path.GetFileName(left).Split('.')[2], out var pid) && !PlatformProcess.IsAlive(pid))
+        {
+            var parts = Path.GetFileName(left).Split('.');
+            var host = parts.Length > 5 ? string.Join('.', parts[4..^1]) : Environment.MachineName;
+            if (host == Environment.MachineName && int.TryParse(parts[2], out var pid) && !PlatformProcess.IsAlive(pid))
                 try { File.Delete(left); } catch (IOException) { }
+        }
         var temp = WriteTemp(repo, owner);
         try
         {
@@ -117,7 +129,7 @@ public static class RepositoryLock
 
     static string WriteTemp(string repo, LockOwner owner)
     {
-        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.{Environment.MachineName}.tmp");
         using var fs = PrivateFiles.OpenWrite(temp, FileMode.CreateNew);
         JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
         fs.Flush(true);
@@ -127,26 +139,45 @@ public static class RepositoryLock
     /// <summary>Rewrites the held lock with a new Refreshed time every RefreshEvery, as long as it is still ours.</summary>
     static void StartRefreshing(string repo, LockOwner owner)
     {
+        var refresher = new Refresher();
         lock (Refreshers)
         {
-            if (Refreshers.Remove(repo, out var old)) old.Dispose();
-            Refreshers[repo] = new Timer(_ =>
+            if (Refreshers.Remove(repo, out var old)) Stop(old);
+            Refreshers[repo] = refresher;
+        }
+        refresher.Timer = new Timer(_ =>
+        {
+            lock (refresher)
             {
+                if (refresher.Stopped) return;
                 try
                 {
-                    if (Read(repo)?.Token != owner.Token) { StopRefreshing(repo); return; }
+                    var held = Read(repo);
+                    if (held is null) return; // absent for a moment (another writer checking it): the next tick looks again
+                    if (held.Token != owner.Token) { Stop(refresher); return; } // no longer ours
                     owner.Refreshed = DateTimeOffset.UtcNow;
                     var temp = WriteTemp(repo, owner);
                     if (!AtomicFiles.Rename(temp, Path.Combine(repo, FileName))) File.Delete(temp);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the next tick tries again
-            }, null, RefreshEvery, RefreshEvery);
+            }
+        }, null, RefreshEvery, RefreshEvery);
+    }
+
+    static void Stop(Refresher r)
+    {
+        lock (r)
+        {
+            r.Stopped = true;
+            r.Timer?.Dispose();
         }
     }
 
     static void StopRefreshing(string repo)
     {
-        lock (Refreshers) if (Refreshers.Remove(repo, out var t)) t.Dispose();
+        Refresher? r;
+        lock (Refreshers) Refreshers.Remove(repo, out r);
+        if (r is not null) Stop(r);
     }
 
     public static void Release(string repo, string snapshot)
@@ -185,8 +216,23 @@ public static class RepositoryLock
     public static string Describe(LockOwner o) =>
         $"host {o.Host}, PID {o.Pid}, since {o.Created:u}{(o.Refreshed is { } r ? $", refreshed {r:u}" : "")}, snapshot {o.Snapshot}";
 
+    /// <summary>
+    /// When the process started, to tell a PID reused by another process. On Linux field 22 of
+    /// /proc/&lt;pid&gt;/stat (clock ticks since boot), which, unlike a wall-clock start time, does
+    /// not move when the clock is stepped: a live writer must never look dead.
+    /// </summary>
     static long? StartTicks(int pid)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return long.TryParse(fields[19], out var ticks) ? ticks : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException) { return null; }
+        }
         try
         {
             using var p = Process.GetProcessById(pid);

@@ -90,6 +90,12 @@ public static class TreeRestore
             if (o.SettingsOwnerUid is int owner)
                 foreach (var plan in plans.Where(x => ContainerOf(x.Target) is null && !o.NamedByOperator(x.Target)))
                 {
+                    // A link on the way that root does not own could point anywhere (…/l/newdir with l -> /etc/systemd/system).
+                    for (var p = Path.GetDirectoryName(plan.Target); p is not null; p = Path.GetDirectoryName(p))
+                        if (Exists(p) && FileStatReader.Get(p) is { Type: EntryType.Symlink, Uid: not 0 } link)
+                            throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
+                                $"'{plan.Target}' is reached through '{p}', a link of uid {link.Uid}, which could point anywhere; nothing was changed.",
+                                plan.Target, "Point the bundle's settings at the real folder, or name it yourself with -DataDir.");
                     var (uid, _) = OwnerOfNearest(plan.Target);
                     if (uid != owner)
                         throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
@@ -331,6 +337,12 @@ public static class TreeRestore
         FileStatReader.SetOwner(path, uid, gid);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)policy.Mode(e));
         FileStatReader.SetMtime(path, e.MtimeNs, e.Kind == 'd');
+    }
+
+    static bool Exists(string path)
+    {
+        try { FileStatReader.Get(path); return true; }
+        catch (FileNotFoundException) { return false; }
     }
 
     /// <summary>The owner of the target, or of its nearest existing folder above it: who the restored tree belongs to.</summary>
