@@ -99,6 +99,17 @@ public class DatabaseTests
     }
 
     [Fact]
+    public void A_tool_failure_quotes_no_secret_and_no_line_of_one()
+    {
+        // Finding 2.13: the second line of a password came back in "unknown option '--<rest of the password>'".
+        var tool = Tools.ExternalTool.Find([], "coreutils", "true");
+        var e = tool.Failed(2, "mariadb-dump: unknown option '--Second-Line-Of-It'\nAccess denied for 'exo' using First-Part-9", "First-Part-9\nSecond-Line-Of-It");
+        Assert.DoesNotContain("Second-Line-Of-It", e.Message);
+        Assert.DoesNotContain("First-Part-9", e.Message);
+        Assert.Contains("unknown option '--***'", e.Message);
+    }
+
+    [Fact]
     public void Database_names_reach_the_tools_as_names_never_as_options_or_conninfo()
     {
         var odd = new DatabaseTarget(DatabaseEngine.PostgreSql, "h", 5432, "a=b 'c' \\d", "u", "p", ["jcr"]);

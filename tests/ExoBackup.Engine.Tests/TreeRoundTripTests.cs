@@ -372,6 +372,32 @@ public class TreeRoundTripTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(rootsFolder));
     }
 
+    [Fact]
+    public void A_damaged_parent_index_is_not_trusted_by_the_next_incremental()
+    {
+        // Finding 1.13: one flipped hash character in the parent's index passed into every later index.
+        var p = Platform();
+        Populate();
+        var repo = SnapshotRepository.Open(RepoPath, true);
+        var full = Backup(repo, p, SnapshotType.Full);
+        var indexFile = Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]);
+        var index = FileIndex.Read(indexFile);
+        var victim = index.Entries.Values.First(e => e.Kind == 'f' && e.Size > 0);
+        victim.Hash = (victim.Hash![0] == '0' ? "1" : "0") + victim.Hash[1..];
+        using (var fs = File.Create(indexFile))
+        using (var z = Compression.Compress(fs, CompressionKind.Zstd, 3))
+            FileIndex.Write(z, index.Header, index.Entries.Values, index.Deleted);
+        var log = new WarningLog();
+        var s = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
+        var part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), log, default), NullOperationLog.Instance);
+        Assert.Contains(log.Warnings, w => w.Contains("does not match its recorded SHA-256"));
+        Assert.Equal(index.Entries.Values.Count(e => e.Kind == 'f' && !e.Path.StartsWith("jcr/swap") && !e.Path.StartsWith("jta")), part.ChangedItems);
+        var inc = repo.Complete(s.Id, false, NullOperationLog.Instance);
+        var target = Path.Combine(_dir.Path, "restored");
+        Restore(repo, inc, target);
+        AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
+    }
+
     static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
 
     [Fact]

@@ -100,12 +100,22 @@ public static class PlatformParts
             throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
                 $"The parent of {snapshot.Id} cannot be used: {broken}.", parentId, "Take a full snapshot (New-ExoSnapshot -Type Full).");
         var parent = chain[0];
-        var index = Path.Combine(parent.Path, $"{fileBase}.index.jsonl.zst");
-        if (!parent.Manifest.Parts.Any(x => x.Component == component) || !File.Exists(index))
+        var name = $"{fileBase}.index.jsonl.zst";
+        var index = Path.Combine(parent.Path, name);
+        var part = parent.Manifest.Parts.FirstOrDefault(x => x.Component == component);
+        if (part is null || !File.Exists(index))
         {
             log.Warning($"The parent snapshot {parent.Id} has no {component} part; this {component} part is a full one.");
             return null;
         }
+        // Checked against the parent's record first: a damaged hash in it would pass into every later index (finding 1.13).
+        var recorded = part.Files.FirstOrDefault(f => f.Path == name)?.Sha256;
+        using (var fs = File.OpenRead(index))
+            if (recorded is null || !Convert.ToHexString(SHA256.HashData(fs)).Equals(recorded, StringComparison.OrdinalIgnoreCase))
+            {
+                log.Warning($"The index of {component} in the parent snapshot {parent.Id} does not match its recorded SHA-256; this {component} part reads every file, as a full one. Run Test-ExoSnapshot on {parent.Id}.");
+                return null;
+            }
         return FileIndex.Read(index);
     }
 

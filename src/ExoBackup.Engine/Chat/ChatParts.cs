@@ -234,7 +234,7 @@ public static class ChatParts
         using (var config = new SecretFile("mongodump.yaml", ConfigYaml(t)))
         {
             var code = tool.Run(["--config=" + config.Path, "--db", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe()), "--out", outDir, "--gzip"], null, null, null, ct, out var stderr);
-            if (code != 0) throw tool.Failed(code, stderr);
+            if (code != 0) throw tool.Failed(code, stderr, t.Password);
         }
         var dir = Path.Combine(outDir, t.Database);
         var missing = collections.Select(c => c["name"].AsString).Where(n => !File.Exists(Path.Combine(dir, n + ".metadata.json.gz"))).ToList();
@@ -331,7 +331,7 @@ public static class ChatParts
                 var target = OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe());
                 var code = tool.Run(["--config=" + config.Path, "--gzip", "--nsInclude", source + ".*", "--nsFrom", source + ".$coll$", "--nsTo", $"{target}.{staged}$coll$", Path.Combine(s.Path, "chat")],
                     null, null, null, ct, out var stderr);
-                if (code != 0) throw tool.Failed(code, stderr);
+                if (code != 0) throw tool.Failed(code, stderr, t.Password);
             }
             else DriverRestore(db, dir, t, staged, log, ct);
             // Every collection there, with every document (a mongorestore can exit 0 having done neither).

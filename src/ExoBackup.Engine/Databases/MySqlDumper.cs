@@ -144,7 +144,7 @@ public sealed class MySqlDumper : IDatabaseDumper
                     }
                 }
             }, ct, out var stderr);
-            if (code != 0) throw tool.Failed(code, stderr);
+            if (code != 0) throw tool.Failed(code, stderr, t.Password);
         }
         var end = Encoding.UTF8.GetString(tail, 0, tailLength);
         if (!end.Contains(CompletionMarker, StringComparison.Ordinal))
@@ -213,7 +213,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             }, null, ct, out var stderr);
             if (code != 0)
                 throw new ExoBackupException("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
-                    $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {stderr}{(kept is null ? "" : $" The replaced database is kept as {kept}.")}",
+                    $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {ExternalTool.Redact(stderr, t.Password)}{(kept is null ? "" : $" The replaced database is kept as {kept}.")}",
                     t.Describe(), "Read the message; the kept database holds the data that was replaced.");
         }
         var counts = CountRows(t, ct);

@@ -134,7 +134,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
         {
             var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
-            if (code != 0) throw tool.Failed(code, stderr);
+            if (code != 0) throw tool.Failed(code, stderr, t.Password);
         }
         // pg_dump creates its files with the caller's umask: private before they are hashed and recorded.
         PrivateFiles.Restrict(output);
@@ -225,7 +225,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
             using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with pg_restore", log))
             {
                 var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
-                if (code != 0) throw tool.Failed(code, stderr);
+                if (code != 0) throw tool.Failed(code, stderr, t.Password);
             }
         }
         catch

@@ -158,8 +158,24 @@ public sealed class ExternalTool
                 environment.Remove(name);
     }
 
-    public ExoBackupException Failed(int code, string stderr) =>
-        new("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
+    /// <summary>A tool's output with every secret, and each line of one of several lines (4 characters or more), replaced by ***.</summary>
+    public static string Redact(string text, params string?[] secrets)
+    {
+        foreach (var secret in secrets.Where(s => !string.IsNullOrEmpty(s)))
+            foreach (var piece in new[] { secret! }.Concat(secret!.Split('\n', '\r')).Where(x => x.Length >= 4).OrderByDescending(x => x.Length))
+                text = text.Replace(piece, "***", StringComparison.Ordinal);
+        return text;
+    }
+
+    /// <summary>
+    /// The tool's failure, quoting its standard error with every secret the caller names taken out,
+    /// and each line of a secret of several lines (a client quotes what it took for an option).
+    /// </summary>
+    public ExoBackupException Failed(int code, string stderr, params string?[] secrets)
+    {
+        stderr = Redact(stderr, secrets);
+        return new("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
             $"{Name} failed (exit code {code}): {(stderr.Length > 1500 ? "…" + stderr[^1500..] : stderr)}", Path,
             "Read the tool's message above; the part was not recorded.");
+    }
 }
