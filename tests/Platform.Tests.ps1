@@ -70,6 +70,13 @@ Describe 'Get-ExoPlatform' {
 Describe 'Get-ExoPlatform on bad input' {
     It 'stops a script with ExoBackup.NotAnExoBundle for a folder that is not a bundle' {
         { Get-ExoPlatform -Platform $Root -ErrorAction Stop } | Should -Throw -ErrorId 'ExoBackup.NotAnExoBundle,ExoBackup.Commands.GetExoPlatformCommand'
+        # An error about one input is non-terminating: the next path is read, -ErrorAction decides.
+        $found = Get-ExoPlatform "$Root/nope", $Hsql.Home -ErrorVariable errs -ErrorAction SilentlyContinue
+        @($found).Count | Should -Be 1
+        $found.Home | Should -Be $Hsql.Home
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ExoBackup.PlatformNotFound,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
     It 'says ExoBackup.PlatformNotFound for a missing folder' {
         $err = $null

@@ -80,6 +80,23 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// As RunEngine, for work about one input object: its ExoBackup error is written as a
+    /// non-terminating error, so the other inputs go on and -ErrorAction decides; false then.
+    /// </summary>
+    internal bool TryRunEngine<T>(Func<IOperationLog, CancellationToken, T> work, out T result)
+    {
+        ExoBackupException? failed = null;
+        result = RunEngine((log, ct) =>
+        {
+            try { return work(log, ct); }
+            catch (ExoBackupException e) { failed = e; return default!; }
+        });
+        if (failed is null) return true;
+        WriteError(ToErrorRecord(failed));
+        return false;
+    }
+
     internal void RunEngine(Action<IOperationLog, CancellationToken> work) =>
         RunEngine<object?>((log, ct) => { work(log, ct); return null; });
 

@@ -19,7 +19,7 @@ public sealed class GetExoPlatformCommand : ExoCmdlet
         foreach (var p in Platform)
         {
             var home = ResolvePath(p);
-            var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
+            if (!TryRunEngine((_, _) => PlatformDiscovery.Discover(home), out var info)) continue; // one bad path does not stop the others
             foreach (var note in info.Notes) WriteVerbose(note);
             WriteObject(global::ExoBackup.Platform.From(info));
         }

@@ -32,7 +32,7 @@ public sealed class StartExoPlatformCommand : ExoCmdlet
         foreach (var p in Platform)
         {
             var home = ResolvePath(p);
-            var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
+            if (!TryRunEngine((_, _) => PlatformDiscovery.Discover(home), out var info)) continue; // one bad path does not stop the others
             if (!ShouldProcess(info.Home, info.IsRunning ? "Start eXo (already running)" : "Start eXo")) continue;
             var outcome = RunEngine((log, ct) => PlatformProcess.Start(info, Wait, TimeSpan.FromSeconds(Timeout), log, ct, RunAs));
             WriteVerbose($"{info.Home}: {outcome}.");
