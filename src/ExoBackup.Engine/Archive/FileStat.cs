@@ -102,6 +102,13 @@ public static unsafe partial class FileStatReader
         return new FileStat(t, m, 0, 0, t == EntryType.File ? info.Length : 0, ns);
     }
 
+    /// <summary>What lstat says, or null when nothing has that name.</summary>
+    public static FileStat? TryGet(string path)
+    {
+        try { return Get(path); }
+        catch (FileNotFoundException) { return null; }
+    }
+
     /// <summary>Sets the owner without following links; only root may, so others keep their own.</summary>
     public static void SetOwner(string path, int uid, int gid)
     {

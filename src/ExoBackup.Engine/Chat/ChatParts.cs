@@ -223,7 +223,7 @@ public static class ChatParts
     /// <summary>A mongodump/mongorestore --config file: the URI (without the password) and the password.</summary>
     internal static string ConfigYaml(ChatTarget t)
     {
-        string Q(string s, string what) => "\"" + OptionFileValue.Checked(s, what, t.Describe()).Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        string Q(string s, string what) => OptionFileValue.Quoted(s, what, t.Describe());
         return $"uri: {Q(t.Uri(), "connection string (hosts, user, database)")}\n" + (t.User is null ? "" : $"password: {Q(t.Password ?? "", "password")}\n");
     }
 

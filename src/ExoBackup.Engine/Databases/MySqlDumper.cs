@@ -99,7 +99,7 @@ public sealed class MySqlDumper : IDatabaseDumper
     /// </summary>
     internal static string OptionFile(DatabaseTarget t)
     {
-        string Q(string s, string what) => "\"" + OptionFileValue.Checked(s, what, t.Describe()).Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        string Q(string s, string what) => OptionFileValue.Quoted(s, what, t.Describe());
         return $"[client]\nuser={Q(t.User, "user")}\npassword={Q(t.Password, "password")}\nhost={Q(t.Host, "host")}\nport={t.Port}\nprotocol=TCP\n";
     }
 

@@ -25,9 +25,6 @@ public static partial class AtomicFiles
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysRename(string oldPath, string newPath);
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SysOpen(string path, int flags);
-
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int SysFsync(int fd);
 
@@ -36,9 +33,6 @@ public static partial class AtomicFiles
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SysSyncFs(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int SysClose(int fd);
 
     /// <summary>
     /// Gives <paramref name="existing"/> a second name <paramref name="newPath"/> only if that name is
@@ -104,27 +98,26 @@ public static partial class AtomicFiles
     /// </summary>
     public static void SyncFileSystem(string path)
     {
-        if (!OperatingSystem.IsLinux()) return;
         // No link followed, no FIFO waited on: the path is the staging folder a restore made.
-        var fd = SysOpen(path, NativeFlags.ReadOnly | NativeFlags.NoFollow | NativeFlags.NonBlock | NativeFlags.CloseOnExec);
-        if (fd < 0) throw new IOException($"Cannot open '{path}' to sync its file system (errno {Marshal.GetLastPInvokeError()}).");
-        try
-        {
-            if (SysSyncFs(fd) != 0) throw new IOException($"syncfs of the file system of '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
-        }
-        finally { SysClose(fd); }
+        if (OperatingSystem.IsLinux())
+            OnOpened(path, NativeFlags.ReadOnly | NativeFlags.NoFollow | NativeFlags.NonBlock | NativeFlags.CloseOnExec, SysSyncFs, "sync the file system (syncfs) of");
     }
 
     /// <summary>fsync of a folder, so the renames and creations in it survive a power cut (Linux; a no-op elsewhere).</summary>
     public static void SyncDirectory(string path)
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var fd = SysOpen(path, NativeFlags.ReadOnly | NativeFlags.Directory);
-        if (fd < 0) throw new IOException($"Cannot open the folder '{path}' to sync it (errno {Marshal.GetLastPInvokeError()}).");
+        if (OperatingSystem.IsLinux()) OnOpened(path, NativeFlags.ReadOnly | NativeFlags.Directory | NativeFlags.CloseOnExec, SysFsync, "fsync the folder");
+    }
+
+    /// <summary>Opens <paramref name="path"/>, makes one call on the descriptor, closes it; either failing is an IOException saying what it was to <paramref name="what"/>.</summary>
+    static void OnOpened(string path, int flags, Func<int, int> call, string what)
+    {
+        var fd = NativeFlags.Open(path, flags);
+        if (fd < 0) throw new IOException($"Cannot open '{path}' to {what} it (errno {Marshal.GetLastPInvokeError()}).");
         try
         {
-            if (SysFsync(fd) != 0) throw new IOException($"fsync of the folder '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
+            if (call(fd) != 0) throw new IOException($"Cannot {what} '{path}' (errno {Marshal.GetLastPInvokeError()}).");
         }
-        finally { SysClose(fd); }
+        finally { NativeFlags.Close(fd); }
     }
 }

@@ -19,6 +19,9 @@ internal static partial class NativeFlags
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int arg);
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 

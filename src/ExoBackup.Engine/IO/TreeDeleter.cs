@@ -15,9 +15,6 @@ public static unsafe partial class TreeDeleter
     const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
     static readonly int OpenFolder = NativeFlags.ReadOnly | NativeFlags.Directory | NativeFlags.NoFollow | NativeFlags.CloseOnExec;
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
     private static partial int OpenAt(int dirfd, byte* name, int flags);
 
@@ -27,8 +24,6 @@ public static unsafe partial class TreeDeleter
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int UnlinkAtPath(int dirfd, string path, int flags);
 
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 
     /// <summary>Deletes a file, a link (not what it points to), or a folder with everything in it. Nothing there: nothing to do.</summary>
     public static void Delete(string path)
@@ -39,7 +34,7 @@ public static unsafe partial class TreeDeleter
             else File.Delete(path);
             return;
         }
-        var fd = Open(path, OpenFolder);
+        var fd = NativeFlags.Open(path, OpenFolder);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -52,7 +47,7 @@ public static unsafe partial class TreeDeleter
             throw Failed("open", path, errno);
         }
         try { DeleteContents(fd, path); }
-        finally { Close(fd); }
+        finally { NativeFlags.Close(fd); }
         if (UnlinkAtPath(AT_FDCWD, path, AT_REMOVEDIR) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Failed("rmdir", path);
     }
 
@@ -67,7 +62,7 @@ public static unsafe partial class TreeDeleter
                 {
                     var inner = $"{shown}/{RawDirectory.Escape(name.AsSpan(0, name.Length - 1))}";
                     try { DeleteContents(sub, inner); }
-                    finally { Close(sub); }
+                    finally { NativeFlags.Close(sub); }
                     if (UnlinkAt(dirfd, n, AT_REMOVEDIR) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Failed("rmdir", inner);
                     continue;
                 }

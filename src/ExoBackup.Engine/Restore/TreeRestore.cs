@@ -92,7 +92,7 @@ public static class TreeRestore
                 {
                     // A link on the way that root does not own could point anywhere (…/l/newdir with l -> /etc/systemd/system).
                     for (var p = Path.GetDirectoryName(plan.Target); p is not null; p = Path.GetDirectoryName(p))
-                        if (Exists(p) && FileStatReader.Get(p) is { Type: EntryType.Symlink, Uid: not 0 } link)
+                        if (FileStatReader.TryGet(p) is { Type: EntryType.Symlink, Uid: not 0 } link)
                             throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
                                 $"'{plan.Target}' is reached through '{p}', a link of uid {link.Uid}, which could point anywhere; nothing was changed.",
                                 plan.Target, "Point the bundle's settings at the real folder, or name it yourself with -DataDir.");
@@ -339,20 +339,11 @@ public static class TreeRestore
         FileStatReader.SetMtime(path, e.MtimeNs, e.Kind == 'd');
     }
 
-    static bool Exists(string path)
-    {
-        try { FileStatReader.Get(path); return true; }
-        catch (FileNotFoundException) { return false; }
-    }
-
     /// <summary>The owner of the target, or of its nearest existing folder above it: who the restored tree belongs to.</summary>
     static (int Uid, int Gid) OwnerOfNearest(string target)
     {
         for (var p = target; p is not null; p = Path.GetDirectoryName(p))
-        {
-            try { var st = FileStatReader.Get(p); return (st.Uid, st.Gid); }
-            catch (FileNotFoundException) { }
-        }
+            if (FileStatReader.TryGet(p) is { } st) return (st.Uid, st.Gid);
         return (0, 0);
     }
 

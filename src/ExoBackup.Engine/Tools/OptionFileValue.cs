@@ -17,6 +17,10 @@ public static class OptionFileValue
         return value;
     }
 
+    /// <summary>A checked value double-quoted, with \ and " escaped, as the MySQL option file and the mongodump YAML read it.</summary>
+    public static string Quoted(string value, string what, string owner) =>
+        "\"" + Checked(value, what, owner).Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
     /// <summary>
     /// A name given to a tool as an argument (a database name from server.xml, -Database or a manifest):
     /// besides control characters, a leading '-' is refused, as the tool would read it as an option
