@@ -67,9 +67,8 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
         catch (IOException e)
         {
             // An I/O failure the engine did not describe (a full disk during a restore, a vanished mount).
-            var full = Engine.Repository.DiskErrors.IsDiskFull(e);
-            ThrowTerminatingError(ToErrorRecord(new ExoBackupException(full ? "ExoBackup.DiskFull" : "ExoBackup.IOError",
-                ErrorKind.WriteError, e.Message, null, full ? "Free space on that disk and run the command again; nothing was replaced." : "Check the disk and the permissions, then run the command again.", e)));
+            ThrowTerminatingError(ToErrorRecord(DiskErrors.Failed(e, e.Message, null,
+                "Free space on that disk and run the command again; nothing was replaced.", "Check the disk and the permissions, then run the command again.")));
             throw;
         }
         catch (UnauthorizedAccessException e)

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Hashing;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;

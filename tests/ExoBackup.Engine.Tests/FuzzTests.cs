@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Restore;
 using System.Text;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;

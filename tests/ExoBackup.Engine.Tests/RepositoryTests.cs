@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Storage;
 using ExoBackup.Engine.IO;
 using System.Text.Json;
 using ExoBackup.Engine.Archive;
@@ -82,12 +83,14 @@ public class RepositoryTests : IDisposable
     /// <summary>What Lock does: take it, else break it if stale and take it again.</summary>
     static bool TakeOrBreakStale(string repo, LockOwner me)
     {
-        if (RepositoryLock.TryAcquire(repo, me)) return true;
-        var held = RepositoryLock.Read(repo);
+        if (RepositoryLock.TryAcquire(At(repo), me)) return true;
+        var held = RepositoryLock.Read(At(repo));
         if (held is null || !RepositoryLock.IsStale(held)) return false;
-        RepositoryLock.BreakIfStill(repo, held);
-        return RepositoryLock.TryAcquire(repo, me);
+        RepositoryLock.BreakIfStill(At(repo), held);
+        return RepositoryLock.TryAcquire(At(repo), me);
     }
+
+    static LocalFolderStorage At(string repo) => new(repo);
 
     static void WriteLock(string repo, LockOwner owner) =>
         File.WriteAllText(Path.Combine(repo, RepositoryLock.FileName), JsonSerializer.Serialize(owner, SnapshotManifest.Json));
@@ -107,9 +110,9 @@ public class RepositoryTests : IDisposable
             var won = new bool[2];
             Parallel.For(0, 2, i => { start.SignalAndWait(); won[i] = TakeOrBreakStale(repo, owners[i]); });
             winners[round] = won.Count(w => w);
-            var holder = RepositoryLock.Read(repo);
+            var holder = RepositoryLock.Read(At(repo));
             Assert.Equal(owners[Array.IndexOf(won, true)].Token, holder?.Token);
-            RepositoryLock.Release(repo, holder!.Snapshot);
+            RepositoryLock.Release(At(repo), holder!.Snapshot);
         }
         Assert.All(winners, w => Assert.Equal(1, w));
     }
@@ -119,15 +122,15 @@ public class RepositoryTests : IDisposable
     {
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true).Root;
         WriteLock(repo, new LockOwner { Host = Environment.MachineName, Pid = 4194000, Snapshot = "20261101T010000Z-full", Token = "dead" });
-        var judgedByB = RepositoryLock.Read(repo)!;          // B finds the lock stale...
+        var judgedByB = RepositoryLock.Read(At(repo))!;          // B finds the lock stale...
         Assert.True(RepositoryLock.IsStale(judgedByB));
         var a = RepositoryLock.Current("20261101T020000Z-full");
         Assert.True(TakeOrBreakStale(repo, a));              // ...A breaks it and takes it meanwhile...
-        Assert.False(RepositoryLock.BreakIfStill(repo, judgedByB)); // ...B's break must leave A's lock alone
-        Assert.False(RepositoryLock.TryAcquire(repo, RepositoryLock.Current("20261101T020001Z-full")));
-        Assert.Equal(a.Token, RepositoryLock.Read(repo)!.Token);
+        Assert.False(RepositoryLock.BreakIfStill(At(repo), judgedByB)); // ...B's break must leave A's lock alone
+        Assert.False(RepositoryLock.TryAcquire(At(repo), RepositoryLock.Current("20261101T020001Z-full")));
+        Assert.Equal(a.Token, RepositoryLock.Read(At(repo))!.Token);
         Assert.Single(Directory.GetFiles(repo, RepositoryLock.FileName + "*"));
-        RepositoryLock.Release(repo, a.Snapshot);
+        RepositoryLock.Release(At(repo), a.Snapshot);
     }
 
     [Fact]
@@ -138,7 +141,7 @@ public class RepositoryTests : IDisposable
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var victim = Directory.CreateDirectory(Path.Combine(_dir.Path, "victim.partial")).FullName;
         WriteLock(repo.Root, new LockOwner { Host = Environment.MachineName, Pid = Environment.ProcessId, Snapshot = "../victim", Token = "forged" });
-        Assert.Equal("(unreadable lock file)", RepositoryLock.Read(repo.Root)!.Snapshot);
+        Assert.Equal("(unreadable lock file)", RepositoryLock.Read(repo.Storage)!.Snapshot);
         var s = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
         Assert.True(Directory.Exists(victim));
         repo.RemovePartial(s.Id);
@@ -153,16 +156,16 @@ public class RepositoryTests : IDisposable
         try
         {
             var me = RepositoryLock.Current("20261101T020000Z-full");
-            Assert.True(RepositoryLock.TryAcquire(repo, me));
-            var first = RepositoryLock.Read(repo)!.Refreshed;
+            Assert.True(RepositoryLock.TryAcquire(At(repo), me));
+            var first = RepositoryLock.Read(At(repo))!.Refreshed;
             var deadline = DateTime.UtcNow.AddSeconds(5);
-            while (RepositoryLock.Read(repo)?.Refreshed == first && DateTime.UtcNow < deadline) await Task.Delay(20);
-            Assert.True(RepositoryLock.Read(repo)!.Refreshed > first);
-            Assert.Equal(me.Token, RepositoryLock.Read(repo)!.Token);
-            RepositoryLock.Release(repo, me.Snapshot);
-            Assert.Null(RepositoryLock.Read(repo));
+            while (RepositoryLock.Read(At(repo))?.Refreshed == first && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.True(RepositoryLock.Read(At(repo))!.Refreshed > first);
+            Assert.Equal(me.Token, RepositoryLock.Read(At(repo))!.Token);
+            RepositoryLock.Release(At(repo), me.Snapshot);
+            Assert.Null(RepositoryLock.Read(At(repo)));
             await Task.Delay(150);
-            Assert.Null(RepositoryLock.Read(repo)); // the refresher stopped with the release
+            Assert.Null(RepositoryLock.Read(At(repo))); // the refresher stopped with the release
         }
         finally { RepositoryLock.RefreshEvery = saved; }
         var elsewhere = new LockOwner { Host = "another-host", Pid = 1, Snapshot = "20261101T020000Z-full", Refreshed = DateTimeOffset.UtcNow };
@@ -182,7 +185,7 @@ public class RepositoryTests : IDisposable
         File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName + ".4194000.abc.tmp"), "{");  // a killed writer's temp
         Assert.Equal("ExoBackup.RepositoryLockStale", Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance)).ErrorId);
         var s = repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance);
-        Assert.Equal(s.Id, RepositoryLock.Read(repo.Root)!.Snapshot);
+        Assert.Equal(s.Id, RepositoryLock.Read(repo.Storage)!.Snapshot);
         Assert.Empty(Directory.GetFiles(repo.Root, "*.tmp"));
     }
 
@@ -199,7 +202,7 @@ public class RepositoryTests : IDisposable
         Assert.Empty(repo.List());
         var done = repo.Complete(s.Id, true, NullOperationLog.Instance);
         Assert.Equal(Consistency.Online, done.Manifest.Consistency);
-        Assert.Null(RepositoryLock.Read(repo.Root));
+        Assert.Null(RepositoryLock.Read(repo.Storage));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Hashing;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -165,7 +166,14 @@ public sealed class FileIndex
     /// <summary>Reads an index; a damaged one is an InvalidData error naming the file and line.</summary>
     public static FileIndex Read(string file)
     {
-        using var stream = Compression.OpenRead(file);
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Read(stream, file);
+    }
+
+    /// <summary>Reads an index from a (compressed) stream; <paramref name="file"/> names it in errors.</summary>
+    public static FileIndex Read(Stream compressed, string file)
+    {
+        using var stream = Compression.Decompress(compressed, Compression.FromFileName(file));
         var lineNo = 0;
         try
         {

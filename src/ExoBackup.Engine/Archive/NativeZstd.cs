@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Runtime.InteropServices;
 
 namespace ExoBackup.Engine.Archive;

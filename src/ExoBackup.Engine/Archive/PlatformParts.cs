@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using ExoBackup.Engine.Hashing;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 
@@ -101,29 +101,27 @@ public static class PlatformParts
                 $"The parent of {snapshot.Id} cannot be used: {broken}.", parentId, "Take a full snapshot (New-ExoSnapshot -Type Full).");
         var parent = chain[0];
         var name = $"{fileBase}.index.jsonl.zst";
-        var index = Path.Combine(parent.Path, name);
         var part = parent.Manifest.Parts.FirstOrDefault(x => x.Component == component);
-        if (part is null || !File.Exists(index))
+        if (part is null || parent.Storage.Stat(Storage.StorageNames.Join(parent.Folder, name)) is not { IsFolder: false })
         {
             log.Warning($"The parent snapshot {parent.Id} has no {component} part; this {component} part is a full one.");
             return null;
         }
         // Checked against the parent's record first: a damaged hash in it would pass into every later index (finding 1.13).
+        // Read once, so that what is parsed is what was hashed (the repository may be writable by others).
         var recorded = part.Files.FirstOrDefault(f => f.Path == name)?.Sha256;
-        using (var fs = File.OpenRead(index))
-            if (recorded is null || !Convert.ToHexString(SHA256.HashData(fs)).Equals(recorded, StringComparison.OrdinalIgnoreCase))
-            {
-                log.Warning($"The index of {component} in the parent snapshot {parent.Id} does not match its recorded SHA-256; this {component} part reads every file, as a full one. Run Test-ExoSnapshot on {parent.Id}.");
-                return null;
-            }
-        return FileIndex.Read(index);
+        var bytes = new MemoryStream();
+        using (var fs = parent.OpenRead(name)) fs.CopyTo(bytes);
+        if (recorded is null || !Sha256.Hex(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)).Equals(recorded, StringComparison.OrdinalIgnoreCase))
+        {
+            log.Warning($"The index of {component} in the parent snapshot {parent.Id} does not match its recorded SHA-256; this {component} part reads every file, as a full one. Run Test-ExoSnapshot on {parent.Id}.");
+            return null;
+        }
+        bytes.Position = 0;
+        return FileIndex.Read(bytes, name);
     }
 
-    public static string CodecKeyHash(string file)
-    {
-        using var fs = File.OpenRead(file);
-        return Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
-    }
+    public static string CodecKeyHash(string file) => Sha256.OfFile(file);
 
     public static bool IsUnder(string path, string root)
     {

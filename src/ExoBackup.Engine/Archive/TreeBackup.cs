@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Hashing;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -344,17 +345,4 @@ public static class TreeBackup
                     yield return item;
         }
     }
-}
-
-/// <summary>Human units for messages; objects keep plain numbers.</summary>
-public static class Units
-{
-    public static string Bytes(long b) => b switch
-    {
-        >= 1L << 40 => $"{b / (double)(1L << 40):0.0} TiB",
-        >= 1L << 30 => $"{b / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{b / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{b / 1024.0:0.0} KiB",
-        _ => $"{b} B",
-    };
 }

@@ -17,6 +17,9 @@ public sealed record DatabaseTarget(
     string? Instance = null,
     string? Owner = null)
 {
+    /// <summary>What it is, never its password (a record's own ToString would print every member).</summary>
+    public override string ToString() => Describe();
+
     /// <summary>eXo's own database user, who must own what a restore creates (the platform's datasource user; the connecting user when there is none).</summary>
     public string OwnerRole => string.IsNullOrEmpty(Owner) ? User : Owner;
 
@@ -72,7 +75,7 @@ public sealed class DatabaseRestoreOptions
     public int Jobs { get; init; } = 1;
     /// <summary>Drop what is replaced instead of keeping it.</summary>
     public bool DiscardReplaced { get; init; }
-    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+    public string Stamp { get; init; } = Timestamps.NowCompact();
     /// <summary>SQL Server: MOVE every data and log file into this folder (on the server).</summary>
     public string? DataFilePath { get; init; }
 }
@@ -181,8 +184,7 @@ public static class DatabaseDumpers
     public static List<PartFile> Files(SnapshotEntry s, IEnumerable<string> paths) =>
         paths.Select(p =>
         {
-            var full = Path.Combine(s.Path, p);
-            using var fs = File.OpenRead(full);
-            return new PartFile { Path = p.Replace('\\', '/'), Size = fs.Length, Sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(fs)).ToLowerInvariant() };
+            using var fs = File.OpenRead(Path.Combine(s.Path, p));
+            return new PartFile { Path = p.Replace('\\', '/'), Size = fs.Length, Sha256 = Hashing.Sha256.Hex(fs) };
         }).ToList();
 }

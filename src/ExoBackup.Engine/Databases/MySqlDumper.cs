@@ -164,7 +164,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         var expected = DatabaseParts.RowCounts(part);
         var created = new HashSet<string>(StringComparer.Ordinal);
         string? last = null;
-        using (var reader = new StreamReader(Compression.OpenRead(Path.Combine(s.Path, part.Details["dump"]))))
+        using (var reader = new StreamReader(Compression.OpenRead(s, part.Details["dump"])))
         {
             string? line;
             while ((line = reader.ReadLine()) is not null)
@@ -208,7 +208,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         {
             var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe())], Environment, stdin =>
             {
-                using var dump = Compression.OpenRead(Path.Combine(s.Path, part.Details["dump"]));
+                using var dump = Compression.OpenRead(s, part.Details["dump"]);
                 dump.CopyTo(stdin, 1 << 16);
             }, null, ct, out var stderr);
             if (code != 0)

@@ -149,7 +149,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         // the walker does not know) is read whole by pg_restore.
         var listed = directory ? null : WalkCustomArchive(output, t);
         if (listed is not null) log.Verbose($"{rel}: every data block walked to the end of the file ({listed.Count} tables with data).");
-        listed ??= ListTableData(s.Path, rel, o.ToolPaths, ct);
+        listed ??= ListTableData(output, rel, o.ToolPaths, ct);
         var missing = probe.Tables.Select(x => x.Table).Where(x => !listed.Contains(x)).ToList();
         if (missing.Count > 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
@@ -175,10 +175,10 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     /// after pg_restore has read the whole dump into a script it throws away: the table of contents
     /// alone sits at the start, and a dump cut short still lists it.
     /// </summary>
-    HashSet<string> ListTableData(string dir, string rel, IReadOnlyList<string> toolPaths, CancellationToken ct)
+    /// <param name="rel">The dump's name in the snapshot, as shown in errors.</param>
+    HashSet<string> ListTableData(string path, string rel, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
         var tool = Tool(toolPaths, "pg_restore", null, ct);
-        var path = Path.Combine(dir, rel);
         var whole = tool.Run(["--file", OperatingSystem.IsWindows() ? "NUL" : "/dev/null", path], null, ct, check: false);
         var r = whole.ExitCode == 0 ? tool.Run(["--list", path], null, ct, check: false) : whole;
         if (r.ExitCode != 0)
@@ -192,7 +192,8 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
 
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
-        var listed = ListTableData(s.Path, part.Details["dump"], toolPaths, ct);
+        HashSet<string> listed;
+        using (var dump = s.LocalCopy(part.Details["dump"])) listed = ListTableData(dump.Path, part.Details["dump"], toolPaths, ct);
         var expected = DatabaseParts.RowCounts(part);
         var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
@@ -218,11 +219,12 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         // them, and create every object as eXo's user (SET ROLE), so that it owns and can write them.
         if (part.Details.GetValueOrDefault("user") != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
         if (owner != t.User) args.Add("--role=" + owner);
-        args.AddRange(["--", Path.Combine(s.Path, part.Details["dump"])]);
+        using var dump = s.LocalCopy(part.Details["dump"]);
+        args.AddRange(["--", dump.Path]);
         try
         {
             using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));
-            using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with pg_restore", log))
+            using (DatabaseDumpers.Watch(dump.Path, $"Restoring {t.Describe()} with pg_restore", log))
             {
                 var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
                 if (code != 0) throw tool.Failed(code, stderr, t.Password);

@@ -17,6 +17,13 @@ public static class PrivateFiles
         return new FileStream(path, options);
     }
 
+    /// <summary>Creates (or truncates) a file 0600, and its missing folders 0700.</summary>
+    public static FileStream Create(string path, int bufferSize = 1 << 16)
+    {
+        CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return OpenWrite(path, FileMode.Create, bufferSize);
+    }
+
     /// <summary>
     /// Takes group and other bits off what a tool created (its umask decided them), a folder with all
     /// it holds. The tool wrote into a 0700 snapshot folder, so nobody else could open it meanwhile.

@@ -24,9 +24,9 @@ public static class PartRunner
             foreach (var f in Directory.EnumerateFiles(snapshot.Path, "*", SearchOption.AllDirectories).Where(f => !before.Contains(f)))
                 try { File.Delete(f); } catch (IOException) { }
             if (e is IOException io)
-                throw new ExoBackupException(DiskErrors.IsDiskFull(io) ? "ExoBackup.DiskFull" : "ExoBackup.WriteFailed", ErrorKind.WriteError,
-                    $"Writing snapshot {snapshot.Id} failed: {io.Message}", snapshot.Path,
-                    DiskErrors.IsDiskFull(io) ? "Free space in the repository (Remove-ExoSnapshot applies retention), then take the part again." : "Check the repository's disk and permissions, then take the part again.", io);
+                throw DiskErrors.Failed(io, $"Writing snapshot {snapshot.Id} failed: {io.Message}", snapshot.Path,
+                    "Free space in the repository (Remove-ExoSnapshot applies retention), then take the part again.",
+                    "Check the repository's disk and permissions, then take the part again.");
             throw;
         }
         part.Started = started;
@@ -40,13 +40,4 @@ public static class PartRunner
         repo.RecordPart(snapshot, part);
         return part;
     }
-}
-
-/// <summary>Recognises "no space left on device" (ENOSPC) and the Windows disk-full codes.</summary>
-public static class DiskErrors
-{
-    public static bool IsDiskFull(IOException e) =>
-        e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027)
-        || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
-        || e.Message.Contains("not enough space", StringComparison.OrdinalIgnoreCase);
 }

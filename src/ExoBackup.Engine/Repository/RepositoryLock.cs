@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ExoBackup.Engine.IO;
+using ExoBackup.Engine.Storage;
 using ExoBackup.Engine.Platform;
 
 namespace ExoBackup.Engine.Repository;
@@ -24,9 +24,8 @@ public sealed class LockOwner
 }
 
 /// <summary>
-/// One writer at a time. The lock is written whole into a file of its own, then given the lock's
-/// name by link(2), which fails if the name exists: two writers can never both hold it (a rename
-/// would replace). A lock whose process is gone from this host (dead, a zombie, or its PID reused),
+/// One writer at a time. The lock appears whole under its name only if nothing has that name
+/// (<see cref="IRepositoryStorage.SaveNew"/>: link(2) in a folder): two writers can never both hold it. A lock whose process is gone from this host (dead, a zombie, or its PID reused),
 /// or another host's lock not refreshed for <see cref="StaleAfter"/>, is stale; it is broken by
 /// renaming it aside and checking that what was moved is still the lock judged stale.
 /// </summary>
@@ -59,12 +58,16 @@ public static class RepositoryLock
         Token = Guid.NewGuid().ToString("N"),
     };
 
-    public static LockOwner? Read(string repo) => ReadFile(Path.Combine(repo, FileName));
+    public static LockOwner? Read(IRepositoryStorage repo) => ReadFile(repo, FileName);
 
-    static LockOwner? ReadFile(string file)
+    static LockOwner? ReadFile(IRepositoryStorage repo, string name)
     {
         string raw;
-        try { raw = File.ReadAllText(file); }
+        try
+        {
+            using var reader = new StreamReader(repo.Load(name));
+            raw = reader.ReadToEnd();
+        }
         catch (FileNotFoundException) { return null; }
         try
         {
@@ -95,55 +98,24 @@ public static class RepositoryLock
     public static bool IsLeftByDeadLocalProcess(LockOwner o) => o.Snapshot != Unreadable && o.Host == Environment.MachineName && IsStale(o);
 
     /// <summary>Takes the lock if nobody holds it; false if somebody does. A process killed at any moment leaves no lock or a whole one.</summary>
-    public static bool TryAcquire(string repo, LockOwner owner)
+    public static bool TryAcquire(IRepositoryStorage repo, LockOwner owner)
     {
-        var file = Path.Combine(repo, FileName);
-        // What a writer of this host killed between writing and linking left behind (lock.json.<pid>.<id>[.<host>].tmp;
-        // on shared storage another host's PIDs mean nothing here).
-        foreach (var left in Directory.EnumerateFiles(repo, FileName + ".*.tmp"))
-        {
-            var parts = Path.GetFileName(left).Split('.');
-            var host = parts.Length > 5 ? string.Join('.', parts[4..^1]) : Environment.MachineName;
-            if (host == Environment.MachineName && int.TryParse(parts[2], out var pid) && !PlatformProcess.IsAlive(pid))
-                try { File.Delete(left); } catch (IOException) { }
-        }
-        var temp = WriteTemp(repo, owner);
-        try
-        {
-            if (AtomicFiles.LinkNoReplace(temp, file) == NoReplaceResult.Exists)
-                // On NFS a link whose reply was lost reports EEXIST on the retry: the lock may be ours.
-            {
-                if (Read(repo)?.Token != owner.Token) return false;
-                StartRefreshing(repo, owner);
-                return true;
-            }
-            AtomicFiles.SyncDirectory(repo);
-            StartRefreshing(repo, owner);
-            return true;
-        }
-        finally
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-        }
+        // On NFS a create whose reply was lost reports "exists" on the retry: the lock may be ours.
+        if (!repo.SaveNew(FileName, Serialized(owner)) && Read(repo)?.Token != owner.Token) return false;
+        StartRefreshing(repo, owner);
+        return true;
     }
 
-    static string WriteTemp(string repo, LockOwner owner)
-    {
-        var temp = Path.Combine(repo, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.{Environment.MachineName}.tmp");
-        using var fs = PrivateFiles.OpenWrite(temp, FileMode.CreateNew);
-        JsonSerializer.Serialize(fs, owner, SnapshotManifest.Json);
-        fs.Flush(true);
-        return temp;
-    }
+    static byte[] Serialized(LockOwner owner) => JsonSerializer.SerializeToUtf8Bytes(owner, SnapshotManifest.Json);
 
     /// <summary>Rewrites the held lock with a new Refreshed time every RefreshEvery, as long as it is still ours.</summary>
-    static void StartRefreshing(string repo, LockOwner owner)
+    static void StartRefreshing(IRepositoryStorage repo, LockOwner owner)
     {
         var refresher = new Refresher();
         lock (Refreshers)
         {
-            if (Refreshers.Remove(repo, out var old)) Stop(old);
-            Refreshers[repo] = refresher;
+            if (Refreshers.Remove(repo.Location, out var old)) Stop(old);
+            Refreshers[repo.Location] = refresher;
         }
         refresher.Timer = new Timer(_ =>
         {
@@ -156,8 +128,7 @@ public static class RepositoryLock
                     if (held is null) return; // absent for a moment (another writer checking it): the next tick looks again
                     if (held.Token != owner.Token) { Stop(refresher); return; } // no longer ours
                     owner.Refreshed = DateTimeOffset.UtcNow;
-                    var temp = WriteTemp(repo, owner);
-                    if (!AtomicFiles.Rename(temp, Path.Combine(repo, FileName))) File.Delete(temp);
+                    repo.Save(FileName, Serialized(owner));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the next tick tries again
             }
@@ -173,19 +144,19 @@ public static class RepositoryLock
         }
     }
 
-    static void StopRefreshing(string repo)
+    static void StopRefreshing(IRepositoryStorage repo)
     {
         Refresher? r;
-        lock (Refreshers) Refreshers.Remove(repo, out r);
+        lock (Refreshers) Refreshers.Remove(repo.Location, out r);
         if (r is not null) Stop(r);
     }
 
-    public static void Release(string repo, string snapshot)
+    public static void Release(IRepositoryStorage repo, string snapshot)
     {
         var owner = Read(repo);
         if (owner is null || owner.Snapshot != snapshot) return;
         StopRefreshing(repo);
-        File.Delete(Path.Combine(repo, FileName));
+        repo.Remove(FileName);
     }
 
     /// <summary>
@@ -193,24 +164,19 @@ public static class RepositoryLock
     /// (one rename), compares it with what was judged, and puts a lock taken meanwhile back. True if the
     /// judged lock is gone (broken here, or by somebody else).
     /// </summary>
-    public static bool BreakIfStill(string repo, LockOwner judged)
+    public static bool BreakIfStill(IRepositoryStorage repo, LockOwner judged)
     {
-        var file = Path.Combine(repo, FileName);
-        var aside = Path.Combine(repo, $"{FileName}.{Guid.NewGuid():N}.breaking");
-        if (!AtomicFiles.Rename(file, aside)) return true; // released or broken meanwhile
+        var aside = $"{FileName}.{Guid.NewGuid():N}.breaking";
+        if (!repo.Rename(FileName, aside)) return true; // released or broken meanwhile
         try
         {
-            var moved = ReadFile(aside);
+            var moved = ReadFile(repo, aside);
             if (moved is not null && moved.Raw == judged.Raw) return true;
             // Somebody took the lock after it was judged: it goes back, unless yet another writer holds the name now.
-            AtomicFiles.LinkNoReplace(aside, file);
+            if (moved is not null) repo.SaveNew(FileName, System.Text.Encoding.UTF8.GetBytes(moved.Raw));
             return false;
         }
-        finally
-        {
-            try { File.Delete(aside); } catch (IOException) { }
-            AtomicFiles.SyncDirectory(repo);
-        }
+        finally { repo.Remove(aside); }
     }
 
     public static string Describe(LockOwner o) =>

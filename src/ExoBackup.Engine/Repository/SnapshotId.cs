@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace ExoBackup.Engine.Repository;
@@ -19,7 +18,7 @@ public static partial class SnapshotId
     };
 
     public static DateTimeOffset Time(string id) =>
-        DateTimeOffset.ParseExact(Pattern().Match(id).Groups[1].Value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        Timestamps.ParseCompact(Pattern().Match(id).Groups[1].Value);
 
     /// <summary>A new id later than every existing one, so ids stay unique and in order even within one second.</summary>
     public static string New(SnapshotType type, DateTimeOffset now, IEnumerable<string> existing)
@@ -30,6 +29,6 @@ public static partial class SnapshotId
             var other = Time(id);
             if (other >= t) t = other.AddSeconds(1);
         }
-        return t.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Suffix(type);
+        return Timestamps.Compact(t) + "-" + Suffix(type);
     }
 }

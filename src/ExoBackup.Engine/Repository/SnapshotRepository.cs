@@ -1,18 +1,45 @@
+using ExoBackup.Engine.Hashing;
 using ExoBackup.Engine.IO;
-using System.Security.Cryptography;
+using ExoBackup.Engine.Storage;
 using System.Text;
 using System.Text.Json;
 using ExoBackup.Engine.Platform;
 
 namespace ExoBackup.Engine.Repository;
 
-/// <summary>A snapshot as listed: its manifest (or what is known of an unfinished one) and where it is.</summary>
-public sealed record SnapshotEntry(string Id, string Path, SnapshotStatus Status, SnapshotManifest Manifest, string? Problem = null);
+/// <summary>
+/// A snapshot as listed: its manifest (or what is known of an unfinished one), where it is (a local
+/// folder, or the storage's location and the folder's name), and the storage that holds its files.
+/// </summary>
+public sealed record SnapshotEntry(string Id, string Path, SnapshotStatus Status, SnapshotManifest Manifest, string? Problem = null)
+{
+    /// <summary>The storage that holds it; an entry made from a local path alone is in the folder that holds that path.</summary>
+    public IRepositoryStorage Storage
+    {
+        get => _storage ??= new LocalFolderStorage(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+        init => _storage = value;
+    }
+    IRepositoryStorage? _storage;
+
+    /// <summary>The snapshot's folder in <see cref="Storage"/>: &lt;id&gt;, or &lt;id&gt;.partial while it is open.</summary>
+    public string Folder
+    {
+        get => _folder ??= System.IO.Path.GetFileName(System.IO.Path.GetFullPath(Path));
+        init => _folder = value;
+    }
+    string? _folder;
+
+    /// <summary>Reads one of the snapshot's files (a name as its part records it, such as datadir.tar.zst).</summary>
+    public Stream OpenRead(string file) => Storage.Load(StorageNames.Join(Folder, file));
+
+    /// <summary>One of the snapshot's files or folders as a local path, for tools that take paths.</summary>
+    public LocalCopy LocalCopy(string file) => Storage.Materialize(StorageNames.Join(Folder, file));
+}
 
 /// <summary>
 /// The snapshot repository (DESIGN §4): a marker file, one folder per snapshot, written under
-/// &lt;id&gt;.partial and renamed into place only when complete, so a crash never leaves a snapshot
-/// that looks usable. Folders are 0700 and files 0600: they hold server.xml and the codec key.
+/// &lt;id&gt;.partial and published under &lt;id&gt; only when complete, so a crash never leaves a snapshot
+/// that looks usable. Every file it keeps goes through its <see cref="IRepositoryStorage"/>.
 /// </summary>
 public sealed partial class SnapshotRepository
 {
@@ -21,21 +48,27 @@ public sealed partial class SnapshotRepository
     const string RemovingSuffix = ".removing" + PartialSuffix;
     const string StateFile = "snapshot.json";
     const string PartsDir = "parts";
+    const string ManifestFile = "manifest.json";
+    const string SumsFile = "SHA256SUMS";
 
-    SnapshotRepository(string path) => Root = path;
+    SnapshotRepository(IRepositoryStorage storage) => Storage = storage;
 
-    public string Root { get; }
+    public IRepositoryStorage Storage { get; }
 
+    /// <summary>Where the repository is, as shown in messages and on snapshot objects.</summary>
+    public string Root => Storage.Location;
 
-    public static SnapshotRepository Open(string path, bool create)
+    /// <summary>The repository in a local folder (a path), created when asked.</summary>
+    public static SnapshotRepository Open(string path, bool create) => Open(new LocalFolderStorage(path), create);
+
+    public static SnapshotRepository Open(IRepositoryStorage storage, bool create)
     {
-        var root = System.IO.Path.GetFullPath(path);
-        var marker = System.IO.Path.Combine(root, MarkerFile);
-        if (File.Exists(marker))
+        var root = storage.Location;
+        if (storage.Stat(MarkerFile) is { IsFolder: false })
         {
             try
             {
-                using var doc = JsonDocument.Parse(File.ReadAllText(marker));
+                using var doc = JsonDocument.Parse(ReadText(storage, MarkerFile));
                 var v = doc.RootElement.GetProperty("formatVersion").GetInt32();
                 if (v != 1)
                     throw new ExoBackupException("ExoBackup.RepositoryVersion", ErrorKind.InvalidData,
@@ -43,39 +76,55 @@ public sealed partial class SnapshotRepository
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
+                var marker = StorageNames.Join(root, MarkerFile);
                 throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
                     $"'{marker}' is damaged: {e.Message}", marker, "Restore the marker from a copy, or write {\"formatVersion\":1} into it.", e);
             }
-            return new SnapshotRepository(root);
+            return new SnapshotRepository(storage);
         }
         if (!create)
             throw new ExoBackupException("ExoBackup.RepositoryNotFound", ErrorKind.ObjectNotFound,
                 $"'{root}' is not an ExoBackup repository (no {MarkerFile}).", root, "Check the path, or create the repository with New-ExoSnapshot.");
-        if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+        if (storage.List("").Count > 0)
             throw new ExoBackupException("ExoBackup.RepositoryNotEmpty", ErrorKind.InvalidArgument,
                 $"'{root}' is not empty and is not an ExoBackup repository; a repository needs a folder of its own.", root, "Give an empty or new folder.");
-        PrivateFiles.CreateDirectory(root);
-        WriteAllTextDurable(marker, JsonSerializer.Serialize(new { formatVersion = 1, created = DateTimeOffset.UtcNow, tool = "ExoBackup" }, SnapshotManifest.Json));
-        return new SnapshotRepository(root);
+        storage.StagingFolder("", create: true);
+        SaveText(storage, MarkerFile, JsonSerializer.Serialize(new { formatVersion = 1, created = DateTimeOffset.UtcNow, tool = "ExoBackup" }, SnapshotManifest.Json));
+        return new SnapshotRepository(storage);
     }
 
-    public string SnapshotPath(string id) => System.IO.Path.Combine(Root, id);
-    public string PartialPath(string id) => System.IO.Path.Combine(Root, id + PartialSuffix);
+    static string ReadText(IRepositoryStorage storage, string name)
+    {
+        using var reader = new StreamReader(storage.Load(name), new UTF8Encoding(false));
+        return reader.ReadToEnd();
+    }
+
+    static void SaveText(IRepositoryStorage storage, string name, string text) => storage.Save(name, new UTF8Encoding(false).GetBytes(text));
+
+    /// <summary>A local path for a folder or file of the repository (its location joined with the name), for messages and local writers.</summary>
+    string Shown(string name) => Storage is LocalFolderStorage local ? local.PathOf(name) : StorageNames.Join(Root, name);
+
+    public string SnapshotPath(string id) => Shown(id);
+    public string PartialPath(string id) => Shown(id + PartialSuffix);
+
+    SnapshotEntry Entry(string id, string folder, SnapshotStatus status, SnapshotManifest m, string? problem = null) =>
+        new(id, folder.EndsWith(PartialSuffix, StringComparison.Ordinal) ? Storage.StagingFolder(folder, create: false) : Shown(folder), status, m, problem)
+        { Storage = Storage, Folder = folder };
 
     /// <summary>Every snapshot, oldest first; unfinished ones only when asked.</summary>
     public IReadOnlyList<SnapshotEntry> List(bool includeIncomplete = false)
     {
         var list = new List<SnapshotEntry>();
-        foreach (var dir in Directory.EnumerateDirectories(Root))
+        foreach (var item in Storage.List("").Where(i => i.IsFolder))
         {
-            var name = System.IO.Path.GetFileName(dir);
+            var name = item.Name;
             if (name.EndsWith(RemovingSuffix, StringComparison.Ordinal))
             {
                 // A removal killed after its rename: listed as unfinished, so Remove-ExoSnapshot can end it.
                 var removed = name[..^RemovingSuffix.Length];
                 if (!includeIncomplete || !SnapshotId.IsValid(removed)) continue;
-                var old = ReadComplete(removed, dir).Manifest;
-                list.Add(new SnapshotEntry(removed, dir, SnapshotStatus.InProgress, old, "its removal was interrupted; Remove-ExoSnapshot ends it"));
+                var old = ReadComplete(removed, name).Manifest;
+                list.Add(Entry(removed, name, SnapshotStatus.InProgress, old, "its removal was interrupted; Remove-ExoSnapshot ends it"));
                 continue;
             }
             if (name.EndsWith(PartialSuffix, StringComparison.Ordinal))
@@ -84,33 +133,32 @@ public sealed partial class SnapshotRepository
                 var id = name[..^PartialSuffix.Length];
                 if (!SnapshotId.IsValid(id)) continue;
                 SnapshotManifest m;
-                try { m = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(System.IO.Path.Combine(dir, StateFile)), SnapshotManifest.Json) ?? new(); }
+                try { m = JsonSerializer.Deserialize<SnapshotManifest>(ReadText(Storage, StorageNames.Join(name, StateFile)), SnapshotManifest.Json) ?? new(); }
                 catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { m = new SnapshotManifest { Id = id }; }
-                var (parts, damaged) = ReadParts(dir);
+                var (parts, damaged) = ReadParts(name);
                 m.Parts = parts;
-                list.Add(new SnapshotEntry(id, dir, SnapshotStatus.InProgress, m,
+                list.Add(Entry(id, name, SnapshotStatus.InProgress, m,
                     damaged.Count > 0 ? $"part record(s) {string.Join(", ", damaged)} cannot be read" : null));
                 continue;
             }
             if (!SnapshotId.IsValid(name)) continue;
-            list.Add(ReadComplete(name, dir));
+            list.Add(ReadComplete(name, name));
         }
         return list.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
     }
 
-    static SnapshotEntry ReadComplete(string id, string dir)
+    SnapshotEntry ReadComplete(string id, string folder)
     {
-        var file = System.IO.Path.Combine(dir, "manifest.json");
         try
         {
-            var m = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(file), SnapshotManifest.Json)
+            var m = JsonSerializer.Deserialize<SnapshotManifest>(ReadText(Storage, StorageNames.Join(folder, ManifestFile)), SnapshotManifest.Json)
                     ?? throw new JsonException("empty manifest");
-            if (m.Id != id) return new SnapshotEntry(id, dir, SnapshotStatus.Damaged, m, $"manifest.json names snapshot '{m.Id}'");
-            return new SnapshotEntry(id, dir, SnapshotStatus.Complete, m);
+            if (m.Id != id) return Entry(id, folder, SnapshotStatus.Damaged, m, $"manifest.json names snapshot '{m.Id}'");
+            return Entry(id, folder, SnapshotStatus.Complete, m);
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or NotSupportedException)
         {
-            return new SnapshotEntry(id, dir, SnapshotStatus.Damaged, new SnapshotManifest { Id = id }, $"manifest.json cannot be read: {e.Message}");
+            return Entry(id, folder, SnapshotStatus.Damaged, new SnapshotManifest { Id = id }, $"manifest.json cannot be read: {e.Message}");
         }
     }
 
@@ -162,8 +210,8 @@ public sealed partial class SnapshotRepository
         Lock(id, breakStaleLock, log);
         try
         {
-            var dir = PartialPath(id);
-            PrivateFiles.CreateDirectory(dir);
+            var folder = id + PartialSuffix;
+            Storage.StagingFolder(folder, create: true);
             var m = new SnapshotManifest
             {
                 Id = id,
@@ -179,13 +227,13 @@ public sealed partial class SnapshotRepository
                     DataDir = platform.Data.DataDir, ConfDir = platform.ConfDir,
                 },
             };
-            WriteAllTextDurable(System.IO.Path.Combine(dir, StateFile), JsonSerializer.Serialize(m, SnapshotManifest.Json));
+            SaveText(Storage, StorageNames.Join(folder, StateFile), JsonSerializer.Serialize(m, SnapshotManifest.Json));
             log.Verbose($"Opened snapshot {id} ({type}{(parent is null ? "" : ", parent " + parent)}) in {Root}.");
-            return new SnapshotEntry(id, dir, SnapshotStatus.InProgress, m);
+            return Entry(id, folder, SnapshotStatus.InProgress, m);
         }
         catch
         {
-            RepositoryLock.Release(Root, id);
+            RepositoryLock.Release(Storage, id);
             throw;
         }
     }
@@ -194,8 +242,8 @@ public sealed partial class SnapshotRepository
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (RepositoryLock.TryAcquire(Root, RepositoryLock.Current(id))) return;
-            var owner = RepositoryLock.Read(Root);
+            if (RepositoryLock.TryAcquire(Storage, RepositoryLock.Current(id))) return;
+            var owner = RepositoryLock.Read(Storage);
             if (owner is null) continue; // released meanwhile
             if (RepositoryLock.IsStale(owner))
             {
@@ -206,7 +254,7 @@ public sealed partial class SnapshotRepository
                         $"The repository '{Root}' is locked by a process that no longer runs ({RepositoryLock.Describe(owner)}).", Root,
                         "Make sure no backup runs there, then use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock; its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
                 log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}: that process is gone. Its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
-                RepositoryLock.BreakIfStill(Root, owner);
+                RepositoryLock.BreakIfStill(Storage, owner);
                 continue;
             }
             if (RepositoryLock.IsMine(owner))
@@ -217,23 +265,22 @@ public sealed partial class SnapshotRepository
                         "Complete it with Complete-ExoSnapshot, or abandon it with Remove-ExoSnapshot, or use New-ExoSnapshot -Force to abandon it.");
                 log.Warning($"Abandoning snapshot {owner.Snapshot}, still open in this session.");
                 RemovePartial(owner.Snapshot);
-                RepositoryLock.BreakIfStill(Root, owner);
+                RepositoryLock.BreakIfStill(Storage, owner);
                 continue;
             }
             throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
                 $"The repository '{Root}' is being written by {RepositoryLock.Describe(owner)}.", Root,
-                "Wait until that backup ends. If you are sure no backup runs, remove the lock file " + System.IO.Path.Combine(Root, RepositoryLock.FileName) + ".");
+                "Wait until that backup ends. If you are sure no backup runs, remove the lock file " + Shown(RepositoryLock.FileName) + ".");
         }
         throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy, $"Could not lock the repository '{Root}'.", Root, "Try again.");
     }
 
-    /// <summary>A snapshot open for writing; parts write their files into it.</summary>
+    /// <summary>A snapshot open for writing; parts write their files into its staging folder (<see cref="SnapshotEntry.Path"/>).</summary>
     public SnapshotEntry GetOpen(string id)
     {
-        var dir = PartialPath(id);
-        if (!Directory.Exists(dir))
+        if (Storage.Stat(id + PartialSuffix) is not { IsFolder: true })
         {
-            if (Directory.Exists(SnapshotPath(id)))
+            if (Storage.Stat(id) is { IsFolder: true })
                 throw new ExoBackupException("ExoBackup.SnapshotComplete", ErrorKind.InvalidOperation,
                     $"Snapshot {id} is already complete; it cannot take more parts.", id, "Open a new snapshot with New-ExoSnapshot.");
             throw new ExoBackupException("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound,
@@ -242,43 +289,35 @@ public sealed partial class SnapshotRepository
         return Get(id);
     }
 
-    public static FileStream CreateFile(string path)
-    {
-        PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        return PrivateFiles.OpenWrite(path, FileMode.Create, 1 << 16);
-    }
+    /// <summary>A new file of a staging folder (and its missing folders), 0600 from the start.</summary>
+    public static FileStream CreateFile(string path) => PrivateFiles.Create(path);
 
-    public void RecordPart(SnapshotEntry snapshot, PartRecord part)
-    {
-        var dir = System.IO.Path.Combine(snapshot.Path, PartsDir);
-        PrivateFiles.CreateDirectory(dir);
-        WriteAllTextDurable(System.IO.Path.Combine(dir, part.Key + ".json"), JsonSerializer.Serialize(part, SnapshotManifest.Json));
-    }
+    public void RecordPart(SnapshotEntry snapshot, PartRecord part) =>
+        SaveText(Storage, StorageNames.Join(snapshot.Folder, $"{PartsDir}/{part.Key}.json"), JsonSerializer.Serialize(part, SnapshotManifest.Json));
 
     /// <summary>The part records of an open snapshot, and the names of those that cannot be read (never silently left out).</summary>
-    static (List<PartRecord> Parts, List<string> Damaged) ReadParts(string dir)
+    (List<PartRecord> Parts, List<string> Damaged) ReadParts(string folder)
     {
         var parts = new List<PartRecord>();
         var damaged = new List<string>();
-        var pd = System.IO.Path.Combine(dir, PartsDir);
-        if (!Directory.Exists(pd)) return (parts, damaged);
-        foreach (var f in Directory.EnumerateFiles(pd, "*.json").Order(StringComparer.Ordinal))
+        foreach (var f in Storage.List(StorageNames.Join(folder, PartsDir)).Where(f => !f.IsFolder && f.Name.EndsWith(".json", StringComparison.Ordinal)))
         {
+            var shown = f.Name[(f.Name.LastIndexOf('/') + 1)..];
             try
             {
-                if (JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(f), SnapshotManifest.Json) is { } p) parts.Add(p);
-                else damaged.Add(System.IO.Path.GetFileName(f));
+                if (JsonSerializer.Deserialize<PartRecord>(ReadText(Storage, f.Name), SnapshotManifest.Json) is { } p) parts.Add(p);
+                else damaged.Add(shown);
             }
-            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { damaged.Add(System.IO.Path.GetFileName(f)); }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { damaged.Add(shown); }
         }
         return (parts, damaged);
     }
 
-    /// <summary>Seals a snapshot: manifest.json, SHA256SUMS, fsync, rename into place, release the lock.</summary>
+    /// <summary>Seals a snapshot: manifest.json, SHA256SUMS, everything on stable storage, published under its id, the lock released.</summary>
     public SnapshotEntry Complete(string id, bool allowOnline, IOperationLog log, TimeSpan? downtime = null)
     {
         var open = GetOpen(id);
-        var owner = RepositoryLock.Read(Root);
+        var owner = RepositoryLock.Read(Storage);
         if (owner is not null && owner.Snapshot != id)
             throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
                 $"The repository is locked for another snapshot ({RepositoryLock.Describe(owner)}); {id} cannot be completed now.", id,
@@ -303,84 +342,52 @@ public sealed partial class SnapshotRepository
         m.Completed = DateTimeOffset.UtcNow;
         m.Downtime = downtime;
 
-        var dir = open.Path;
-        AtomicFiles.SyncTree(dir); // every dump and chat file on disk before the manifest says complete
-        File.Delete(System.IO.Path.Combine(dir, StateFile));
-        var parts = System.IO.Path.Combine(dir, PartsDir);
-        WriteAllTextDurable(System.IO.Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(m, SnapshotManifest.Json));
-        TreeDeleter.Delete(parts);
-        WriteSha256Sums(dir, m.Parts.SelectMany(p => p.Files).ToDictionary(f => f.Path, f => f.Sha256));
-        SyncDirectory(dir);
-        var final = SnapshotPath(id);
-        Directory.Move(dir, final);
-        SyncDirectory(Root);
-        RepositoryLock.Release(Root, id);
+        var folder = open.Folder;
+        Storage.Flush(folder); // every dump and chat file on stable storage before the manifest says complete
+        Storage.Remove(StorageNames.Join(folder, StateFile));
+        SaveText(Storage, StorageNames.Join(folder, ManifestFile), JsonSerializer.Serialize(m, SnapshotManifest.Json));
+        Storage.Remove(StorageNames.Join(folder, PartsDir));
+        WriteSha256Sums(folder, m.Parts.SelectMany(p => p.Files).ToDictionary(f => f.Path, f => f.Sha256));
+        Storage.Publish(folder, id);
+        RepositoryLock.Release(Storage, id);
         log.Verbose($"Completed snapshot {id} ({m.Consistency}).");
         if (m.Parts.Sum(p => p.Skipped.Count) is var skipped and > 0)
             log.Warning($"Snapshot {id} lacks {skipped} item(s) its parts skipped (unreadable, or neither file, folder nor link): see SkippedItems and each part's Skipped.");
-        return ReadComplete(id, final);
+        return ReadComplete(id, id);
     }
 
     /// <summary>
     /// SHA256SUMS in the format `sha256sum -c` reads: "&lt;hex&gt;  &lt;path&gt;". The parts' files keep the
     /// hash computed as they were written (reading them again would double the cost of a backup).
     /// </summary>
-    static void WriteSha256Sums(string dir, IReadOnlyDictionary<string, string> known)
+    void WriteSha256Sums(string folder, IReadOnlyDictionary<string, string> known)
     {
         var sb = new StringBuilder();
-        foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-                     .Select(f => System.IO.Path.GetRelativePath(dir, f).Replace('\\', '/'))
-                     .Where(f => f != "SHA256SUMS").Order(StringComparer.Ordinal))
+        foreach (var name in Storage.ListFiles(folder).Select(f => f.Name[(folder.Length + 1)..]).Where(f => f != SumsFile))
         {
-            if (!known.TryGetValue(f, out var hash))
+            if (!known.TryGetValue(name, out var hash))
             {
-                using var fs = File.OpenRead(System.IO.Path.Combine(dir, f));
-                hash = Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
+                using var fs = Storage.Load(StorageNames.Join(folder, name));
+                hash = Sha256.Hex(fs);
             }
-            sb.Append(hash).Append("  ").Append(f).Append('\n');
+            sb.Append(hash).Append("  ").Append(name).Append('\n');
         }
-        WriteAllTextDurable(System.IO.Path.Combine(dir, "SHA256SUMS"), sb.ToString());
+        SaveText(Storage, StorageNames.Join(folder, SumsFile), sb.ToString());
     }
 
     /// <summary>Removes an unfinished snapshot, or ends an interrupted removal of a complete one.</summary>
     public void RemovePartial(string id)
     {
-        foreach (var dir in new[] { PartialPath(id), System.IO.Path.Combine(Root, id + RemovingSuffix) })
-            TreeDeleter.Delete(dir); // through handles: a repository may be writable by others
-        SyncDirectory(Root);
-        RepositoryLock.Release(Root, id);
+        foreach (var folder in new[] { id + PartialSuffix, id + RemovingSuffix })
+            Storage.Remove(folder); // through handles: a repository may be writable by others
+        RepositoryLock.Release(Storage, id);
     }
 
-    /// <summary>Removes a complete snapshot: renamed to .partial first, so a crash midway never leaves a half snapshot that looks complete.</summary>
+    /// <summary>Removes a complete snapshot: renamed to .removing.partial first, so a crash midway never leaves a half snapshot that looks complete.</summary>
     public void RemoveComplete(string id)
     {
-        var dir = SnapshotPath(id);
-        var doomed = System.IO.Path.Combine(Root, id + RemovingSuffix);
-        Directory.Move(dir, doomed);
-        SyncDirectory(Root);
-        TreeDeleter.Delete(doomed);
+        var doomed = id + RemovingSuffix;
+        Storage.Rename(id, doomed);
+        Storage.Remove(doomed);
     }
-
-    /// <summary>
-    /// Writes a file whole or not at all: a 0600 temporary file beside it, fsynced, renamed over the
-    /// name, then the folder fsynced. A kill or power cut leaves the old file or the new one, never a torn one.
-    /// </summary>
-    public static void WriteAllTextDurable(string path, string text)
-    {
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var fs = CreateFile(temp))
-            {
-                fs.Write(new UTF8Encoding(false).GetBytes(text));
-                fs.Flush(true);
-            }
-            AtomicFiles.Rename(temp, path);
-        }
-        finally { if (File.Exists(temp)) File.Delete(temp); }
-        AtomicFiles.SyncDirectory(System.IO.Path.GetDirectoryName(path)!);
-    }
-
-    /// <summary>fsync a folder so a rename in it survives a power cut (Linux; a no-op elsewhere).</summary>
-    public static void SyncDirectory(string path) => AtomicFiles.SyncDirectory(path);
 }

@@ -15,7 +15,7 @@ public sealed class RestoreRequest
     /// <summary>Trees: apply the index's owners and special mode bits as they are (see TreeRestoreOptions).</summary>
     public bool KeepOwners { get; init; }
     public bool KeepSpecialModes { get; init; }
-    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
+    public string Stamp { get; init; } = Timestamps.NowCompact();
     /// <summary>Databases: restore onto this server (host[:port]) and under this name instead.</summary>
     public string? Server { get; init; }
     public string? Database { get; init; }
@@ -112,7 +112,7 @@ public static class SnapshotRestore
     {
         [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
         [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
-        [Databases.DatabaseParts.Component] = new Databases.DatabaseRestorer(),
+        [Databases.DatabaseParts.Component] = new DatabaseRestorer(),
         [Chat.ChatParts.Component] = new Chat.ChatRestorer(),
     };
 

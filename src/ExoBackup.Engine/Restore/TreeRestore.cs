@@ -1,3 +1,4 @@
+using ExoBackup.Engine.Hashing;
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.Security.Cryptography;
@@ -17,7 +18,7 @@ public sealed class TreeRestoreOptions
     public IReadOnlyList<string> PathFilter { get; init; } = [];
     /// <summary>Remove what was replaced instead of keeping it as &lt;target&gt;.pre-restore-&lt;time&gt;.</summary>
     public bool DiscardReplaced { get; init; }
-    public string Stamp { get; init; } = DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ");
+    public string Stamp { get; init; } = Timestamps.NowCompact();
     /// <summary>Apply every owner the index names; otherwise an owner other than the target's is replaced by the target's, and reported.</summary>
     public bool KeepOwners { get; init; }
     /// <summary>Apply setuid, setgid, sticky and world-writable bits as the index says; otherwise they are dropped, and reported.</summary>
@@ -64,7 +65,7 @@ public static class TreeRestore
         if (broken is not null)
             throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
                 $"Snapshot {snapshot.Id} cannot be restored: {broken}.", snapshot.Id, "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
-        var index = FileIndex.Read(Path.Combine(snapshot.Path, indexName));
+        var index = FileIndex.Read(snapshot.OpenRead(indexName), indexName);
         var filter = o.PathFilter.Count > 0 ? TreeScanner.Excluder([], o.PathFilter) : null;
 
         // Which root each entry belongs to: the longest prefix of the index's roots.
@@ -223,14 +224,15 @@ public static class TreeRestore
                 throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
                     $"The index places files in snapshot {group.Key}, which is not in the chain.", group.Key, "Test the snapshot with Test-ExoSnapshot.");
             var wanted = group.ToDictionary(f => f.Path, StringComparer.Ordinal);
-            var archivePath = Path.Combine(holder.Path, PartOf(holder, component).Details["archive"]);
-            // The archive's SHA-256 is checked while it is extracted (into the staging folder, never the target).
             var part = PartOf(holder, component);
-            var expected = part.Files.First(f => f.Path == part.Details["archive"]).Sha256;
-            using var raw = new VerifyingReadStream(archivePath);
+            var archiveName = part.Details["archive"];
+            var archivePath = Path.Combine(holder.Path, archiveName); // as shown in messages
+            // The archive's SHA-256 is checked while it is extracted (into the staging folder, never the target).
+            var expected = part.Files.First(f => f.Path == archiveName).Sha256;
+            using var raw = new VerifyingReadStream(holder.OpenRead(archiveName));
             try
             {
-            using var stream = Compression.Decompress(raw, Compression.FromFileName(archivePath));
+            using var stream = Compression.Decompress(raw, Compression.FromFileName(archiveName));
             using var reader = new TarReader(stream);
             TarEntry? te;
             var buffer = new byte[1 << 20];

@@ -4,6 +4,7 @@ using ExoBackup.Engine.Chat;
 using ExoBackup.Engine.Databases;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Runbook;
 
 namespace ExoBackup.Commands;
 

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 
-namespace ExoBackup.Engine.Archive;
+namespace ExoBackup.Engine.Hashing;
 
 /// <summary>
 /// The per-file hash of the index: XXH3-128, which finds any damage to a file's content at about

@@ -1,4 +1,4 @@
-namespace ExoBackup.Engine.Archive;
+namespace ExoBackup.Engine.IO;
 
 /// <summary>A stream that is only read, from start to end: everything else is not supported.</summary>
 public abstract class ForwardReadStream : Stream

@@ -4,7 +4,9 @@ using ExoBackup.Engine.Chat;
 using ExoBackup.Engine.Databases;
 using ExoBackup.Engine.Platform;
 
-namespace ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Runbook;
 
 public sealed class PlatformBackupRequest
 {

@@ -1,8 +1,11 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 using ExoBackup.Engine.Archive;
+using ExoBackup.Engine.Hashing;
+using ExoBackup.Engine.Storage;
 
-namespace ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Repository;
+
+namespace ExoBackup.Engine.Restore;
 
 public enum VerifyLevel { Checksum, Archive, Restore }
 
@@ -26,14 +29,14 @@ public static class SnapshotVerifier
         {
             var entry = repo.List(true).FirstOrDefault(s => s.Id == id);
             if (entry is not null && entry.Status == SnapshotStatus.Damaged)
-                findings.AddRange(VerifyChecksums(entry.Path, id, entry.Manifest, ct));
+                findings.AddRange(VerifyChecksums(entry, ct));
             return findings;
         }
         foreach (var s in chain)
         {
             ct.ThrowIfCancellationRequested();
             log.Verbose($"Checking {s.Id} ({level}).");
-            var checks = VerifyChecksums(s.Path, s.Id, s.Manifest, ct, deferred);
+            var checks = VerifyChecksums(s, ct, deferred);
             findings.AddRange(checks);
             if (level >= VerifyLevel.Archive && checks.All(c => c.Passed))
                 findings.AddRange(VerifyArchives(s, log, ct));
@@ -42,18 +45,19 @@ public static class SnapshotVerifier
     }
 
     /// <param name="deferred">Files whose content the caller checks itself (a restore hashes archives as it extracts them): here only their presence and listing are checked.</param>
-    public static List<VerifyFinding> VerifyChecksums(string dir, string id, SnapshotManifest m, CancellationToken ct, Func<string, bool>? deferred = null)
+    public static List<VerifyFinding> VerifyChecksums(SnapshotEntry s, CancellationToken ct, Func<string, bool>? deferred = null)
     {
+        var (id, m) = (s.Id, s.Manifest);
         var findings = new List<VerifyFinding>();
-        var sums = Path.Combine(dir, "SHA256SUMS");
         var listed = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!File.Exists(sums))
+        if (s.Storage.Stat(StorageNames.Join(s.Folder, "SHA256SUMS")) is not { IsFolder: false })
         {
             findings.Add(new VerifyFinding(id, "Snapshot", "SHA256SUMS", false, "SHA256SUMS is missing."));
             return findings;
         }
+        using var reader = new StreamReader(s.OpenRead("SHA256SUMS"));
         var lineNo = 0;
-        foreach (var line in File.ReadAllLines(sums))
+        for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {
             lineNo++;
             var sep = line.IndexOf("  ", StringComparison.Ordinal);
@@ -69,8 +73,7 @@ public static class SnapshotVerifier
         {
             ct.ThrowIfCancellationRequested();
             var part = file == "manifest.json" ? "Snapshot" : partOf.TryGetValue(file, out var p) ? p.Key : "Snapshot";
-            var full = Path.Combine(dir, file);
-            if (file.Contains("..") || Path.IsPathRooted(file) || !File.Exists(full))
+            if (!IsStorageName(file) || s.Storage.Stat(StorageNames.Join(s.Folder, file)) is not { IsFolder: false })
             {
                 findings.Add(new VerifyFinding(id, part, file, false, $"{file} is listed in SHA256SUMS but missing."));
                 continue;
@@ -85,7 +88,7 @@ public static class SnapshotVerifier
                 continue;
             }
             string actual;
-            using (var fs = File.OpenRead(full)) actual = Convert.ToHexString(SHA256.HashData(fs)).ToLowerInvariant();
+            using (var fs = s.OpenRead(file)) actual = Sha256.Hex(fs);
             if (actual != expected)
                 findings.Add(new VerifyFinding(id, part, file, false, $"{file}: checksum mismatch (SHA256SUMS says {expected[..12]}…, the file is {actual[..12]}…)."));
             else if (manifestHash is not null && manifestHash != actual)
@@ -93,9 +96,9 @@ public static class SnapshotVerifier
             else
                 findings.Add(new VerifyFinding(id, part, file, true, "checksum ok"));
         }
-        foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+        foreach (var f in s.Storage.ListFiles(s.Folder))
         {
-            var rel = Path.GetRelativePath(dir, f).Replace('\\', '/');
+            var rel = f.Name[(s.Folder.Length + 1)..];
             if (rel != "SHA256SUMS" && !listed.ContainsKey(rel))
                 findings.Add(new VerifyFinding(id, "Snapshot", rel, false, $"{rel} is not listed in SHA256SUMS."));
         }
@@ -104,6 +107,13 @@ public static class SnapshotVerifier
         if (!listed.ContainsKey("manifest.json"))
             findings.Add(new VerifyFinding(id, "Snapshot", "manifest.json", false, "manifest.json is not covered by SHA256SUMS."));
         return findings;
+    }
+
+    /// <summary>A name SHA256SUMS may list: one that names a file inside the snapshot (a writer of the repository may list "../x").</summary>
+    static bool IsStorageName(string file)
+    {
+        try { StorageNames.Checked(file); return true; }
+        catch (ArgumentException) { return false; }
     }
 
     /// <summary>Walks each tree archive against its index: every file this snapshot holds is present, of the right size and hash.</summary>
@@ -115,10 +125,10 @@ public static class SnapshotVerifier
             VerifyFinding result;
             try
             {
-                var index = FileIndex.Read(Path.Combine(s.Path, indexName));
+                var index = FileIndex.Read(s.OpenRead(indexName), indexName);
                 var wanted = index.Entries.Values.Where(e => e.Kind == 'f' && e.Archive == s.Id).ToDictionary(e => e.Path, StringComparer.Ordinal);
                 var seen = 0;
-                using var stream = Compression.OpenRead(Path.Combine(s.Path, archiveName));
+                using var stream = Compression.OpenRead(s, archiveName);
                 using var reader = new TarReader(stream);
                 TarEntry? entry;
                 var buffer = new byte[1 << 16];
