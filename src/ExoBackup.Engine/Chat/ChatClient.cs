@@ -1,0 +1,44 @@
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace ExoBackup.Engine.Chat;
+
+public static partial class ChatParts
+{
+    public static MongoClient Client(ChatTarget t)
+    {
+        var settings = new MongoClientSettings
+        {
+            Servers = t.Hosts.Select(h => { var i = h.LastIndexOf(':'); return i > 0 ? new MongoServerAddress(h[..i], int.Parse(h[(i + 1)..])) : new MongoServerAddress(h); }),
+            DirectConnection = t.Hosts.Count == 1,
+            ServerSelectionTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ApplicationName = "ExoBackup",
+        };
+        if (t.User is not null) settings.Credential = MongoCredential.CreateCredential(t.AuthDatabase, t.User, t.Password ?? "");
+        return new MongoClient(settings);
+    }
+
+    static ExoBackupException Describe(Exception e, ChatTarget t) => e switch
+    {
+        MongoAuthenticationException => new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
+            $"{t.Describe()} refused user '{t.User}' (authentication database {t.AuthDatabase}).", t.Describe(),
+            "Check dbUser and dbPassword in gatein/conf/chat.properties, or give -Credential.", e),
+        TimeoutException or MongoConnectionException => new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
+            $"Cannot reach {t.Describe()}: {e.Message}", t.Describe(), "Check dbServerHosts in gatein/conf/chat.properties and that MongoDB runs.", e),
+        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"{t.Describe()}: {e.Message}", t.Describe(), "Read MongoDB's message; the part was not recorded.", e),
+    };
+
+    static T Guard<T>(ChatTarget t, Func<T> f)
+    {
+        try { return f(); }
+        catch (Exception e) when (e is MongoException or TimeoutException) { throw Describe(e, t); }
+    }
+
+    /// <summary>The collections and views of a database, as listCollections describes them (options, type, uuid).</summary>
+    static List<BsonDocument> ListCollections(IMongoDatabase db, ChatTarget t, CancellationToken ct) =>
+        Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
+
+    /// <summary>Lists the databases: the server answers and the credentials work, or a clear error says which not.</summary>
+    public static void Ping(ChatTarget t, CancellationToken ct) => Guard(t, () => Client(t).ListDatabaseNames(ct).ToList());
+}
