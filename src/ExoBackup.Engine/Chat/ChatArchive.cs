@@ -6,7 +6,8 @@ using MongoDB.Bson.Serialization;
 
 namespace ExoBackup.Engine.Chat;
 
-public static partial class ChatParts
+/// <summary>A chat dump as mongodump lays it out: its documents read back, counted and checked against the manifest.</summary>
+public static class ChatArchive
 {
     /// <summary>Reads every document of a .bson.gz (each must parse); returns how many there are.</summary>
     public static long CountDocuments(string bsonGz) => ReadDocuments(bsonGz).LongCount();
@@ -52,7 +53,7 @@ public static partial class ChatParts
         return $"{expected.Count} collection(s), {expected.Values.Sum():N0} document(s) parsed, as recorded";
     }
 
-    static List<BsonDocument> Metadata(string dir) =>
+    internal static List<BsonDocument> Metadata(string dir) =>
         Directory.EnumerateFiles(dir, "*.metadata.json.gz").Order(StringComparer.Ordinal).Select(f =>
         {
             using var gz = new GZipStream(File.OpenRead(f), CompressionMode.Decompress);

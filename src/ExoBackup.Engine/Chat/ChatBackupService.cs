@@ -14,9 +14,9 @@ namespace ExoBackup.Engine.Chat;
 /// Backup-ExoChat's engine: mongodump where it is installed (the password in a 0600 --config file),
 /// else the driver writing mongodump's own layout, &lt;db&gt;/&lt;collection&gt;.bson.gz (the documents
 /// back to back) and .metadata.json.gz (options, indexes, uuid, collectionName, type), which
-/// mongorestore --gzip reads. Restores with mongorestore or the driver.
+/// mongorestore --gzip reads. Restores are ChatRestoreService's.
 /// </summary>
-public static partial class ChatParts
+public static class ChatBackupService
 {
     public const string Component = "Chat";
 
@@ -24,11 +24,11 @@ public static partial class ChatParts
 
     public static PartRecord Backup(SnapshotEntry s, ChatTarget t, ChatMethod method, IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
     {
-        var client = Client(t);
+        var client = ChatClient.Create(t);
         var db = client.GetDatabase(t.Database);
-        var version = Guard(t, () => client.GetDatabase("admin").RunCommand<BsonDocument>(new BsonDocument("buildInfo", 1), cancellationToken: ct)["version"].AsString);
-        var collections = ListCollections(db, t, ct);
-        var tool = FindTool(method, toolPaths, "mongodump", log);
+        var version = ChatClient.Guard(t, () => client.GetDatabase("admin").RunCommand<BsonDocument>(new BsonDocument("buildInfo", 1), cancellationToken: ct)["version"].AsString);
+        var collections = ChatClient.ListCollections(db, t, ct);
+        var tool = MongoTools.Find(method, toolPaths, "mongodump", log);
         var part = new PartRecord { Component = Component, Name = Component };
         var outDir = Path.Combine(s.Path, "chat");
         var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
@@ -47,7 +47,7 @@ public static partial class ChatParts
         return part;
     }
 
-    static Dictionary<string, long> DriverDump(IMongoDatabase db, ChatTarget t, string outDir, List<BsonDocument> collections, PartRecord part, IOperationLog log, CancellationToken ct)
+    internal static Dictionary<string, long> DriverDump(IMongoDatabase db, ChatTarget t, string outDir, List<BsonDocument> collections, PartRecord part, IOperationLog log, CancellationToken ct)
     {
         part.Tool = "MongoDB.Driver";
         part.ToolVersion = typeof(MongoClient).Assembly.GetName().Version?.ToString() ?? "";
@@ -62,7 +62,7 @@ public static partial class ChatParts
             var type = c.GetValue("type", "collection").AsString;
             log.Progress(new ProgressUpdate(70, $"Dumping {t.Describe()}", $"{name} ({++i} of {collections.Count})", 100 * i / Math.Max(1, collections.Count)));
             var indexes = type == "view" ? new BsonArray()
-                : Guard(t, () => new BsonArray(db.RunCommand<BsonDocument>(new BsonDocument("listIndexes", name), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray));
+                : ChatClient.Guard(t, () => new BsonArray(db.RunCommand<BsonDocument>(new BsonDocument("listIndexes", name), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray));
             var uuid = c.GetValue("info", new BsonDocument()).AsBsonDocument.GetValue("uuid", BsonNull.Value);
             var metadata = new BsonDocument
             {
@@ -78,8 +78,8 @@ public static partial class ChatParts
             WriteGzip(Path.Combine(dir, name + ".bson.gz"), s =>
             {
                 var coll = db.GetCollection<RawBsonDocument>(name);
-                using var cursor = Guard(t, () => coll.FindSync(FilterDefinition<RawBsonDocument>.Empty, new FindOptions<RawBsonDocument> { BatchSize = 1000 }, ct));
-                while (Guard(t, () => cursor.MoveNext(ct)))
+                using var cursor = ChatClient.Guard(t, () => coll.FindSync(FilterDefinition<RawBsonDocument>.Empty, new FindOptions<RawBsonDocument> { BatchSize = 1000 }, ct));
+                while (ChatClient.Guard(t, () => cursor.MoveNext(ct)))
                     foreach (var doc in cursor.Current)
                         using (doc)
                         {
@@ -107,7 +107,7 @@ public static partial class ChatParts
     {
         part.Tool = "mongodump";
         part.ToolVersion = tool.ReadVersion(ct)?.ToString() ?? "";
-        using (var config = new SecretFile("mongodump.yaml", ConfigYaml(t)))
+        using (var config = new SecretFile("mongodump.yaml", MongoTools.ConfigYaml(t)))
         {
             var code = tool.Run(["--config=" + config.Path, "--db", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe()), "--out", outDir, "--gzip"], null, null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr, t.Password);
@@ -118,6 +118,6 @@ public static partial class ChatParts
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
                 $"mongodump exited 0 but wrote nothing for {missing.Count} collection(s) of {t.Describe()}, e.g. {missing[0]}.", t.Describe(), "Run mongodump by hand to see why.");
         return collections.Where(c => c.GetValue("type", "collection") != "view")
-            .ToDictionary(c => c["name"].AsString, c => CountDocuments(Path.Combine(dir, c["name"].AsString + ".bson.gz")));
+            .ToDictionary(c => c["name"].AsString, c => ChatArchive.CountDocuments(Path.Combine(dir, c["name"].AsString + ".bson.gz")));
     }
 }

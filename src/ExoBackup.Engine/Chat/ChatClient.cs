@@ -3,9 +3,10 @@ using MongoDB.Driver;
 
 namespace ExoBackup.Engine.Chat;
 
-public static partial class ChatParts
+/// <summary>The MongoDB client of a chat target, and the guard that turns the driver's failures into ExoBackup errors.</summary>
+public static class ChatClient
 {
-    public static MongoClient Client(ChatTarget t)
+    public static MongoClient Create(ChatTarget t)
     {
         var settings = new MongoClientSettings
         {
@@ -29,16 +30,16 @@ public static partial class ChatParts
         _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"{t.Describe()}: {e.Message}", t.Describe(), "Read MongoDB's message; the part was not recorded.", e),
     };
 
-    static T Guard<T>(ChatTarget t, Func<T> f)
+    internal static T Guard<T>(ChatTarget t, Func<T> f)
     {
         try { return f(); }
         catch (Exception e) when (e is MongoException or TimeoutException) { throw Describe(e, t); }
     }
 
     /// <summary>The collections and views of a database, as listCollections describes them (options, type, uuid).</summary>
-    static List<BsonDocument> ListCollections(IMongoDatabase db, ChatTarget t, CancellationToken ct) =>
+    internal static List<BsonDocument> ListCollections(IMongoDatabase db, ChatTarget t, CancellationToken ct) =>
         Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument("listCollections", 1), cancellationToken: ct)["cursor"]["firstBatch"].AsBsonArray.Select(x => x.AsBsonDocument).ToList());
 
     /// <summary>Lists the databases: the server answers and the credentials work, or a clear error says which not.</summary>
-    public static void Ping(ChatTarget t, CancellationToken ct) => Guard(t, () => Client(t).ListDatabaseNames(ct).ToList());
+    public static void Ping(ChatTarget t, CancellationToken ct) => Guard(t, () => Create(t).ListDatabaseNames(ct).ToList());
 }

@@ -6,7 +6,8 @@ using MongoDB.Driver;
 
 namespace ExoBackup.Engine.Chat;
 
-public static partial class ChatParts
+/// <summary>Restore-ExoSnapshot's chat engine (ChatRestorer plans it): a dump restored, staged, with mongorestore where installed or the driver.</summary>
+public static class ChatRestoreService
 {
     /// <summary>What a restore names its staging collections: &lt;prefix&gt;&lt;time&gt;.&lt;collection&gt;, in the target database.</summary>
     const string StagedPrefix = "exobackup_staged_";
@@ -21,11 +22,11 @@ public static partial class ChatParts
     public static (long Collections, long Documents, string? Kept) Restore(SnapshotRepository repo, SnapshotEntry s, PartRecord part, ChatTarget t, ChatMethod method,
         IReadOnlyList<string> toolPaths, bool discardReplaced, string stamp, IOperationLog log, CancellationToken ct)
     {
-        var client = Client(t);
+        var client = ChatClient.Create(t);
         var source = part.Details["database"];
         var dir = Path.Combine(s.Path, "chat", source);
         string? kept = null;
-        var existing = Guard(t, () => client.ListDatabaseNames(ct).ToList()).Contains(t.Database);
+        var existing = ChatClient.Guard(t, () => client.ListDatabaseNames(ct).ToList()).Contains(t.Database);
         var db = client.GetDatabase(t.Database);
         if (existing) DropStaged(db, t, StagedPrefix, log, ct); // what a killed restore left
         if (existing && !discardReplaced)
@@ -33,20 +34,20 @@ public static partial class ChatParts
             // MongoDB cannot rename a database: the one replaced is dumped into the repository first.
             var keepDir = Path.Combine(repo.Root, "pre-restore-" + stamp);
             PrivateFiles.CreateDirectory(keepDir);
-            var colls = ListCollections(db, t, ct);
-            DriverDump(db, t, Path.Combine(keepDir, "chat"), colls, new PartRecord(), log, ct);
+            var colls = ChatClient.ListCollections(db, t, ct);
+            ChatBackupService.DriverDump(db, t, Path.Combine(keepDir, "chat"), colls, new PartRecord(), log, ct);
             kept = Path.Combine(keepDir, "chat", t.Database);
             log.Verbose($"Kept the database it replaces as the dump {kept}.");
         }
-        var tool = FindTool(method, toolPaths, "mongorestore", log);
-        var expected = DocumentCounts(part);
+        var tool = MongoTools.Find(method, toolPaths, "mongorestore", log);
+        var expected = ChatArchive.DocumentCounts(part);
         var staged = $"{StagedPrefix}{stamp}.";
         log.Verbose($"Restoring {expected.Count} collection(s) of {t.Describe()} into staging collections {staged}*, beside the live ones.");
         try
         {
             if (tool is not null)
             {
-                using var config = new SecretFile("mongorestore.yaml", ConfigYaml(t with { Database = "" }));
+                using var config = new SecretFile("mongorestore.yaml", MongoTools.ConfigYaml(t with { Database = "" }));
                 var target = OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe());
                 var code = tool.Run(["--config=" + config.Path, "--gzip", "--nsInclude", source + ".*", "--nsFrom", source + ".$coll$", "--nsTo", $"{target}.{staged}$coll$", Path.Combine(s.Path, "chat")],
                     null, null, null, ct, out var stderr);
@@ -54,9 +55,9 @@ public static partial class ChatParts
             }
             else DriverRestore(db, dir, t, staged, log, ct);
             // Every collection there, with every document (a mongorestore can exit 0 having done neither).
-            var present = ListCollections(db, t, ct).Select(c => c["name"].AsString).ToHashSet(StringComparer.Ordinal);
+            var present = ChatClient.ListCollections(db, t, ct).Select(c => c["name"].AsString).ToHashSet(StringComparer.Ordinal);
             var missing = expected.Where(c => !present.Contains(staged + c.Key)
-                || Guard(t, () => db.GetCollection<BsonDocument>(staged + c.Key).EstimatedDocumentCount(cancellationToken: ct)) != c.Value).Select(c => c.Key).ToList();
+                || ChatClient.Guard(t, () => db.GetCollection<BsonDocument>(staged + c.Key).EstimatedDocumentCount(cancellationToken: ct)) != c.Value).Select(c => c.Key).ToList();
             if (missing.Count > 0)
                 throw new ExoBackupException("ExoBackup.ChatRestoreIncomplete", ErrorKind.InvalidData,
                     $"{tool?.Name ?? "The driver"} restored {expected.Count - missing.Count} of {expected.Count} collection(s) of {t.Describe()} whole, e.g. not {missing[0]}; chat was left as it was.", t.Describe(),
@@ -70,31 +71,31 @@ public static partial class ChatParts
         // The commit: a rename per collection, within the database.
         var admin = client.GetDatabase("admin");
         foreach (var name in expected.Keys.Order(StringComparer.Ordinal))
-            Guard(t, () => admin.RunCommand<BsonDocument>(new BsonDocument
+            ChatClient.Guard(t, () => admin.RunCommand<BsonDocument>(new BsonDocument
             {
                 { "renameCollection", $"{t.Database}.{staged}{name}" }, { "to", $"{t.Database}.{name}" }, { "dropTarget", true },
             }, cancellationToken: CancellationToken.None));
         var views = ViewDefinitions(dir);
-        foreach (var c in ListCollections(db, t, CancellationToken.None).Select(c => c["name"].AsString).Where(c => !c.StartsWith("system.", StringComparison.Ordinal)))
+        foreach (var c in ChatClient.ListCollections(db, t, CancellationToken.None).Select(c => c["name"].AsString).Where(c => !c.StartsWith("system.", StringComparison.Ordinal)))
             if (!expected.ContainsKey(c) || views.ContainsKey(c))
-                Guard(t, () => { db.DropCollection(c, CancellationToken.None); return 0; }); // not in the snapshot, or a view to make anew
-        foreach (var (name, create) in views) Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: CancellationToken.None));
+                ChatClient.Guard(t, () => { db.DropCollection(c, CancellationToken.None); return 0; }); // not in the snapshot, or a view to make anew
+        foreach (var (name, create) in views) ChatClient.Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: CancellationToken.None));
         return (expected.Count, expected.Values.Sum(), kept);
     }
 
     /// <summary>Drops the staging collections whose names start with <paramref name="prefix"/>.</summary>
     static void DropStaged(IMongoDatabase db, ChatTarget t, string prefix, IOperationLog log, CancellationToken ct)
     {
-        foreach (var name in ListCollections(db, t, ct).Select(c => c["name"].AsString).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        foreach (var name in ChatClient.ListCollections(db, t, ct).Select(c => c["name"].AsString).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            Guard(t, () => { db.DropCollection(name, ct); return 0; });
+            ChatClient.Guard(t, () => { db.DropCollection(name, ct); return 0; });
             log.Verbose($"Dropped the staging collection {name} of {t.Describe()}.");
         }
     }
 
     /// <summary>The create command of every view of the dump (a view is its definition only, made last, once its source is in place).</summary>
     static Dictionary<string, BsonDocument> ViewDefinitions(string dir) =>
-        Metadata(dir).Where(m => m.GetValue("type", "collection") == "view").ToDictionary(m => m["collectionName"].AsString, m =>
+        ChatArchive.Metadata(dir).Where(m => m.GetValue("type", "collection") == "view").ToDictionary(m => m["collectionName"].AsString, m =>
         {
             var create = new BsonDocument("create", m["collectionName"].AsString);
             foreach (var o in m.GetValue("options", new BsonDocument()).AsBsonDocument) create.Add(o);
@@ -104,7 +105,7 @@ public static partial class ChatParts
     static void DriverRestore(IMongoDatabase db, string dir, ChatTarget t, string namePrefix, IOperationLog log, CancellationToken ct)
     {
         // Collections only: the views are made after the renames (ViewDefinitions).
-        var parsed = Metadata(dir).Where(m => m.GetValue("type", "collection") != "view").ToList();
+        var parsed = ChatArchive.Metadata(dir).Where(m => m.GetValue("type", "collection") != "view").ToList();
         var i = 0;
         foreach (var meta in parsed)
         {
@@ -114,11 +115,11 @@ public static partial class ChatParts
             log.Progress(new ProgressUpdate(71, $"Restoring {t.Describe()}", $"{original} ({++i} of {parsed.Count})", 100 * i / Math.Max(1, parsed.Count)));
             var create = new BsonDocument("create", name);
             foreach (var o in meta.GetValue("options", new BsonDocument()).AsBsonDocument) create.Add(o);
-            Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: ct));
+            ChatClient.Guard(t, () => db.RunCommand<BsonDocument>(create, cancellationToken: ct));
             var coll = db.GetCollection<RawBsonDocument>(name);
             var batch = new List<RawBsonDocument>();
             long batchBytes = 0;
-            foreach (var doc in ReadDocuments(Path.Combine(dir, original + ".bson.gz")))
+            foreach (var doc in ChatArchive.ReadDocuments(Path.Combine(dir, original + ".bson.gz")))
             {
                 batch.Add(doc);
                 batchBytes += doc.Slice.Length;
@@ -127,12 +128,12 @@ public static partial class ChatParts
             Flush();
             var indexes = meta["indexes"].AsBsonArray.Select(x => x.AsBsonDocument).Where(x => x["name"] != "_id_").ToList();
             if (indexes.Count > 0)
-                Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument { { "createIndexes", name }, { "indexes", new BsonArray(indexes) } }, cancellationToken: ct));
+                ChatClient.Guard(t, () => db.RunCommand<BsonDocument>(new BsonDocument { { "createIndexes", name }, { "indexes", new BsonArray(indexes) } }, cancellationToken: ct));
 
             void Flush()
             {
                 if (batch.Count == 0) return;
-                Guard(t, () => { coll.InsertMany(batch, new InsertManyOptions { IsOrdered = true }, ct); return 0; });
+                ChatClient.Guard(t, () => { coll.InsertMany(batch, new InsertManyOptions { IsOrdered = true }, ct); return 0; });
                 foreach (var d in batch) d.Dispose();
                 batch.Clear();
                 batchBytes = 0;

@@ -8,7 +8,7 @@ namespace ExoBackup.Engine.Chat;
 /// <summary>Restores the chat part: checks the server answers at staging, restores at commit (keeping the database it replaces as a dump).</summary>
 public sealed class ChatRestorer : IComponentRestorer
 {
-    public string Component => ChatParts.Component;
+    public string Component => ChatBackupService.Component;
 
     public static ChatTarget TargetOf(PartRecord part, RestoreRequest r)
     {
@@ -20,7 +20,7 @@ public sealed class ChatRestorer : IComponentRestorer
             chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin");
     }
 
-    static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatParts.Component);
+    static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatBackupService.Component);
 
     public string Describe(SnapshotEntry snapshot, RestoreRequest r)
     {
@@ -32,7 +32,7 @@ public sealed class ChatRestorer : IComponentRestorer
     {
         var part = Part(snapshot);
         var t = TargetOf(part, r);
-        ChatParts.Ping(t, ct); // reachable, and the credentials work
+        ChatClient.Ping(t, ct); // reachable, and the credentials work
         return new Staged(repo, snapshot, part, t, r, log, ct);
     }
 
@@ -41,8 +41,8 @@ public sealed class ChatRestorer : IComponentRestorer
         public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog _)
         {
             var watch = Stopwatch.StartNew();
-            var (collections, documents, kept) = ChatParts.Restore(repo, snapshot, part, t, r.ChatMethod, r.ToolPaths, r.DiscardReplaced, r.Stamp, log, ct);
-            return [new ComponentRestoreResult(ChatParts.Component, t.Describe(), kept, collections, "collections", 0, documents, watch.Elapsed)];
+            var (collections, documents, kept) = ChatRestoreService.Restore(repo, snapshot, part, t, r.ChatMethod, r.ToolPaths, r.DiscardReplaced, r.Stamp, log, ct);
+            return [new ComponentRestoreResult(ChatBackupService.Component, t.Describe(), kept, collections, "collections", 0, documents, watch.Elapsed)];
         }
 
         public void Dispose() { }

@@ -4,10 +4,11 @@ namespace ExoBackup.Engine.Chat;
 
 public enum ChatMethod { Auto, Mongodump, Driver }
 
-public static partial class ChatParts
+/// <summary>mongodump and mongorestore: which one runs (or the driver instead), and their --config file.</summary>
+internal static class MongoTools
 {
     /// <summary>mongodump or mongorestore, unless the method is Driver; with Auto, none (the driver does the work) where it is not installed.</summary>
-    static ExternalTool? FindTool(ChatMethod method, IReadOnlyList<string> toolPaths, string name, IOperationLog log)
+    internal static ExternalTool? Find(ChatMethod method, IReadOnlyList<string> toolPaths, string name, IOperationLog log)
     {
         if (method == ChatMethod.Driver) return null;
         try { return ExternalTool.Find(toolPaths, "mongodb-database-tools", name); }
