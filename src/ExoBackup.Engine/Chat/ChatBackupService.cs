@@ -1,3 +1,5 @@
+// Chat owns eXo Chat's MongoDB database: where it is (ChatTarget), the client and its errors (ChatClient), mongodump/mongorestore (MongoTools),
+// its backup in mongodump's layout (ChatBackupService), reading and verifying that dump (ChatArchive) and its staged restore (ChatRestoreService, ChatRestorer).
 using ExoBackup.Engine.IO;
 using System.IO.Compression;
 using System.Text.Json;
