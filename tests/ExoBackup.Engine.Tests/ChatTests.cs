@@ -153,4 +153,21 @@ public class ChatConnectionStringTests
         Assert.Equal(("chat", "u", "p", "admin"), (plain.Database, plain.User!, plain.Password!, plain.AuthDatabase));
         Assert.Equal("ExoBackup.InvalidConnectionString", Assert.Throws<ExoBackupException>(() => ChatTarget.Parse("mongodb+srv://x/y", null, null, null)).ErrorId);
     }
+
+    [Theory]
+    [InlineData("mongodb://")] // no host
+    [InlineData("mongodb:///exochat")]
+    [InlineData("mongodb://chat:Secret-99/x@m1/exochat")] // a / in the password, not percent-encoded
+    [InlineData("mongodb://chat:Secret-99@m1:27O17/exochat")] // a letter O in the port
+    [InlineData("mongodb://chat:Secret-99@m1/exochat?authSource=")]
+    [InlineData("http://chat:Secret-99@m1/exochat")]
+    public void A_bad_connection_string_is_a_clear_error_that_does_not_show_the_password(string connectionString)
+    {
+        var e = Assert.Throws<ExoBackupException>(() => ChatTarget.Parse(connectionString, null, null, null));
+        Assert.Equal("ExoBackup.InvalidConnectionString", e.ErrorId);
+        Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
+        Assert.Contains("connection string", e.Message);
+        Assert.StartsWith("Give mongodb://", e.RecommendedAction);
+        Assert.DoesNotContain("Secret-99", e.ToString() + e.RecommendedAction);
+    }
 }

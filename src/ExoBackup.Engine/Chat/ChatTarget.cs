@@ -1,4 +1,5 @@
 using ExoBackup.Engine.Platform;
+using MongoDB.Driver;
 
 namespace ExoBackup.Engine.Chat;
 
@@ -31,37 +32,26 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
     }
 
     /// <summary>
-    /// Reads mongodb://[user[:password]@]host[:port][,host…]/[database][?authSource=…]. A password in
-    /// the string is taken (and never shown again); -Credential is the better place for it.
+    /// Reads mongodb://[user[:password]@]host[:port][,host…]/[database][?authSource=…] with the driver's
+    /// MongoUrl; its other options are not used. A password in the string is taken (and never shown
+    /// again); -Credential is the better place for it. -Database and the credential given win.
     /// </summary>
     public static ChatTarget Parse(string connectionString, string? database, string? user, string? password)
     {
-        const string scheme = "mongodb://";
-        if (!connectionString.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        if (!connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase))
             throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
                 "A MongoDB connection string starts with mongodb:// (mongodb+srv:// needs DNS lookups this module does not make).", null,
                 "Give mongodb://[user@]host:port[,host:port]/database[?authSource=admin].");
-        var rest = connectionString[scheme.Length..];
-        string? u = null, p = null;
-        var at = rest.LastIndexOf('@', rest.IndexOf('/') is var slash and >= 0 ? slash : rest.Length - 1);
-        if (at >= 0)
+        MongoUrl url;
+        try { url = new MongoUrl(connectionString); }
+        catch (Exception e) when (e is MongoException or ArgumentException or FormatException or OverflowException)
         {
-            var userInfo = rest[..at];
-            rest = rest[(at + 1)..];
-            var colon = userInfo.IndexOf(':');
-            u = System.Uri.UnescapeDataString(colon >= 0 ? userInfo[..colon] : userInfo);
-            p = colon >= 0 ? System.Uri.UnescapeDataString(userInfo[(colon + 1)..]) : null;
+            // The driver's message may quote the string, password included: neither it nor the exception is passed on.
+            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
+                "The MongoDB connection string cannot be read: it names no host, or a part of it is not valid (the string is not shown: it may hold a password).", null,
+                "Give mongodb://[user@]host:port[,host:port]/database[?authSource=admin], with @ : / % in the user name or password percent-encoded, or give them with -Credential.");
         }
-        var q = rest.IndexOf('?');
-        var query = q >= 0 ? rest[(q + 1)..] : "";
-        if (q >= 0) rest = rest[..q];
-        var s = rest.IndexOf('/');
-        var hosts = (s >= 0 ? rest[..s] : rest).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => h.Contains(':') ? h : h + ":27017").ToList();
-        var db = s >= 0 && s + 1 < rest.Length ? System.Uri.UnescapeDataString(rest[(s + 1)..]) : null;
-        var authSource = query.Split('&').Select(x => x.Split('=', 2)).FirstOrDefault(x => x[0] == "authSource") is { Length: 2 } a ? System.Uri.UnescapeDataString(a[1]) : "admin";
-        if (hosts.Count == 0)
-            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument, "The MongoDB connection string names no host.", null,
-                "Give mongodb://host:port/database.");
-        return new ChatTarget(hosts, database ?? db ?? "chat", user ?? u, password ?? p, authSource);
+        return new ChatTarget(url.Servers.Select(a => $"{a.Host}:{a.Port}").ToList(), database ?? url.DatabaseName ?? "chat",
+            user ?? url.Username, password ?? url.Password, url.AuthenticationSource ?? "admin");
     }
 }
