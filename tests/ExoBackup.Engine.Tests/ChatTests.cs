@@ -5,6 +5,7 @@ using ExoBackup.TestSupport;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
+using MongoDB.Driver.Core.Configuration;
 
 namespace ExoBackup.Engine.Tests;
 
@@ -151,7 +152,44 @@ public class ChatConnectionStringTests
         var plain = ChatTarget.Parse("mongodb://localhost", "chat", "u", "p");
         Assert.Equal(["localhost:27017"], plain.Hosts);
         Assert.Equal(("chat", "u", "p", "admin"), (plain.Database, plain.User!, plain.Password!, plain.AuthDatabase));
-        Assert.Equal("ExoBackup.InvalidConnectionString", Assert.Throws<ExoBackupException>(() => ChatTarget.Parse("mongodb+srv://x/y", null, null, null)).ErrorId);
+        Assert.Equal("ExoBackup.InvalidConnectionString", Assert.Throws<ExoBackupException>(() => ChatTarget.Parse("mongodb+srv://x:27017/y", null, null, null)).ErrorId);
+    }
+
+    [Fact]
+    public void Reads_a_mongodb_srv_string_whose_name_the_driver_looks_up()
+    {
+        var t = ChatTarget.Parse("mongodb+srv://chat:s%40cret@Cluster0.example.net/exochat?authSource=auth&retryWrites=true&w=majority", null, null, null);
+        Assert.True(t.Srv);
+        Assert.Equal(["cluster0.example.net"], t.Hosts);
+        Assert.Equal(("exochat", "chat", "s@cret", "auth"), (t.Database, t.User!, t.Password!, t.AuthDatabase));
+        Assert.Equal("mongodb+srv://chat@cluster0.example.net/exochat?authSource=auth", t.Uri());
+        Assert.DoesNotContain("s@cret", MongoTools.ConfigYaml(t).Split('\n')[0]);
+
+        var given = ChatTarget.Parse("mongodb+srv://cluster0.example.net", "chat", "u", "p");
+        Assert.Equal(("chat", "u", "p", "admin", true), (given.Database, given.User!, given.Password!, given.AuthDatabase, given.Srv));
+
+        // The driver gets the name, not a host: it looks the servers up in DNS when it connects, with TLS.
+        var settings = ChatClient.Settings(t);
+        Assert.Equal(ConnectionStringScheme.MongoDBPlusSrv, settings.Scheme);
+        Assert.Equal("cluster0.example.net", settings.Servers.Single().Host);
+        Assert.True(settings.UseTls);
+        Assert.False(settings.DirectConnection);
+        Assert.Equal(("auth", "chat"), (settings.Credential.Source, settings.Credential.Username));
+        var plain = ChatClient.Settings(ChatTarget.Parse("mongodb://m1:27018/exochat", null, null, null));
+        Assert.Equal((ConnectionStringScheme.MongoDB, false, true), (plain.Scheme, plain.UseTls, plain.DirectConnection));
+        Assert.Equal(new MongoServerAddress("m1", 27018), plain.Servers.Single());
+    }
+
+    [Theory]
+    [InlineData("mongodb+srv://chat:Secret-99@cluster0.example.net:27017/exochat")] // a port
+    [InlineData("mongodb+srv://chat:Secret-99@a.example.net,b.example.net/exochat")] // two names
+    [InlineData("mongodb+srv://chat:Secret-99@/exochat")] // none
+    public void A_mongodb_srv_string_with_no_name_or_more_than_one_is_refused(string connectionString)
+    {
+        var e = Assert.Throws<ExoBackupException>(() => ChatTarget.Parse(connectionString, null, null, null));
+        Assert.Equal("ExoBackup.InvalidConnectionString", e.ErrorId);
+        Assert.Contains("mongodb+srv://[user@]host/database (one host, no port)", e.RecommendedAction);
+        Assert.DoesNotContain("Secret-99", e.ToString() + e.RecommendedAction);
     }
 
     [Theory]

@@ -37,6 +37,7 @@ public static class ChatBackupService
         PrivateFiles.Restrict(outDir); // mongodump's files follow its umask
         part.Files = DatabaseDumpers.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
         part.Details["hosts"] = string.Join(",", t.Hosts);
+        if (t.Srv) part.Details["scheme"] = "mongodb+srv"; // the hosts are an SRV name (ChatRestorer reads it back)
         part.Details["database"] = t.Database;
         part.Details["authenticationDatabase"] = t.AuthDatabase;
         if (t.User is not null) part.Details["user"] = t.User;

@@ -1,23 +1,32 @@
 using MongoDB.Bson;
 using MongoDB.Driver;
+using MongoDB.Driver.Core.Configuration;
 
 namespace ExoBackup.Engine.Chat;
 
 /// <summary>The MongoDB client of a chat target, and the guard that turns the driver's failures into ExoBackup errors.</summary>
 public static class ChatClient
 {
-    public static MongoClient Create(ChatTarget t)
+    public static MongoClient Create(ChatTarget t) => new(Settings(t));
+
+    /// <summary>
+    /// The target's hosts (one: a direct connection), or for mongodb+srv:// its name, whose SRV record the
+    /// driver looks up when it connects, with TLS as that scheme has by default; 10 s to connect.
+    /// </summary>
+    internal static MongoClientSettings Settings(ChatTarget t)
     {
-        var settings = new MongoClientSettings
-        {
-            Servers = t.Hosts.Select(h => { var i = h.LastIndexOf(':'); return i > 0 ? new MongoServerAddress(h[..i], int.Parse(h[(i + 1)..])) : new MongoServerAddress(h); }),
-            DirectConnection = t.Hosts.Count == 1,
-            ServerSelectionTimeout = TimeSpan.FromSeconds(10),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            ApplicationName = "ExoBackup",
-        };
+        var settings = t.Srv
+            ? new MongoClientSettings { Scheme = ConnectionStringScheme.MongoDBPlusSrv, Servers = [new MongoServerAddress(t.Hosts.Single(), 53)], UseTls = true }
+            : new MongoClientSettings
+            {
+                Servers = t.Hosts.Select(h => { var i = h.LastIndexOf(':'); return i > 0 ? new MongoServerAddress(h[..i], int.Parse(h[(i + 1)..])) : new MongoServerAddress(h); }),
+                DirectConnection = t.Hosts.Count == 1,
+            };
+        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(10);
+        settings.ConnectTimeout = TimeSpan.FromSeconds(10);
+        settings.ApplicationName = "ExoBackup";
         if (t.User is not null) settings.Credential = MongoCredential.CreateCredential(t.AuthDatabase, t.User, t.Password ?? "");
-        return new MongoClient(settings);
+        return settings;
     }
 
     static ExoBackupException Describe(Exception e, ChatTarget t) => e switch

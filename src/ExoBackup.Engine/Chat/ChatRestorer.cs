@@ -16,8 +16,9 @@ public sealed class ChatRestorer : IComponentRestorer
         var hosts = r.Server is not null ? r.Server.Split(',') : chat?.Hosts.ToArray() ?? part.Details["hosts"].Split(',');
         var user = r.User ?? (chat is { Authentication: true } ? chat.User : part.Details.GetValueOrDefault("user"));
         var password = r.Password ?? (chat is { Authentication: true } ? chat.Password : null);
+        var srv = r.Server is null && chat is null && part.Details.GetValueOrDefault("scheme") == "mongodb+srv"; // the part's hosts are an SRV name
         return new ChatTarget(hosts, r.ChatDatabase ?? part.Details["database"], user, password,
-            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin");
+            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin", srv);
     }
 
     static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatBackupService.Component);

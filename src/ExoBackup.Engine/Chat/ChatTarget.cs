@@ -1,17 +1,21 @@
 using ExoBackup.Engine.Platform;
 using MongoDB.Driver;
+using MongoDB.Driver.Core.Configuration;
 
 namespace ExoBackup.Engine.Chat;
 
-/// <summary>eXo Chat's MongoDB database: where it is and who may read it.</summary>
-public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, string? User, string? Password, string AuthDatabase)
+/// <summary>
+/// eXo Chat's MongoDB database: where it is and who may read it. With <paramref name="Srv"/>, Hosts is the one
+/// name of a mongodb+srv:// string, whose DNS SRV record the driver (or mongodump) looks the servers up in.
+/// </summary>
+public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, string? User, string? Password, string AuthDatabase, bool Srv = false)
 {
     public static ChatTarget From(ChatInfo c, string? database, string? user, string? password) =>
         new(c.Hosts, database ?? c.Database, user ?? (c.Authentication ? c.User : null), password ?? (c.Authentication ? c.Password : null), c.AuthenticationDatabase);
 
-    /// <summary>A mongodb:// URI: user and hosts, never the password (that goes in a --config file or the driver's credential).</summary>
+    /// <summary>A mongodb:// (or mongodb+srv://) URI: user and hosts, never the password (that goes in a --config file or the driver's credential).</summary>
     public string Uri(bool withDatabase = true) =>
-        $"mongodb://{(User is null ? "" : System.Uri.EscapeDataString(User) + "@")}{string.Join(',', Hosts)}/{(withDatabase ? Database : "")}" +
+        $"{(Srv ? "mongodb+srv" : "mongodb")}://{(User is null ? "" : System.Uri.EscapeDataString(User) + "@")}{string.Join(',', Hosts)}/{(withDatabase ? Database : "")}" +
         (User is null ? "" : $"?authSource={System.Uri.EscapeDataString(AuthDatabase)}");
 
     public string Describe() => $"MongoDB {string.Join(',', Hosts)}/{Database}";
@@ -32,16 +36,17 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
     }
 
     /// <summary>
-    /// Reads mongodb://[user[:password]@]host[:port][,host…]/[database][?authSource=…] with the driver's
-    /// MongoUrl; its other options are not used. A password in the string is taken (and never shown
-    /// again); -Credential is the better place for it. -Database and the credential given win.
+    /// Reads mongodb://[user[:password]@]host[:port][,host…]/[database][?authSource=…], or mongodb+srv://
+    /// with one host and no port, with the driver's MongoUrl; its other options (and those of an SRV name's
+    /// TXT record) are not used. A password in the string is taken (and never shown again); -Credential is
+    /// the better place for it. -Database and the credential given win.
     /// </summary>
     public static ChatTarget Parse(string connectionString, string? database, string? user, string? password)
     {
-        if (!connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase))
+        const string form = "mongodb://[user@]host:port[,host:port]/database[?authSource=admin] or mongodb+srv://[user@]host/database (one host, no port)";
+        if (!connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase) && !connectionString.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
             throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
-                "A MongoDB connection string starts with mongodb:// (mongodb+srv:// needs DNS lookups this module does not make).", null,
-                "Give mongodb://[user@]host:port[,host:port]/database[?authSource=admin].");
+                "A MongoDB connection string starts with mongodb:// or mongodb+srv://.", null, $"Give {form}.");
         MongoUrl url;
         try { url = new MongoUrl(connectionString); }
         catch (Exception e) when (e is MongoException or ArgumentException or FormatException or OverflowException)
@@ -49,9 +54,10 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
             // The driver's message may quote the string, password included: neither it nor the exception is passed on.
             throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
                 "The MongoDB connection string cannot be read: it names no host, or a part of it is not valid (the string is not shown: it may hold a password).", null,
-                "Give mongodb://[user@]host:port[,host:port]/database[?authSource=admin], with @ : / % in the user name or password percent-encoded, or give them with -Credential.");
+                $"Give {form}, with @ : / % in the user name or password percent-encoded, or give them with -Credential.");
         }
-        return new ChatTarget(url.Servers.Select(a => $"{a.Host}:{a.Port}").ToList(), database ?? url.DatabaseName ?? "chat",
-            user ?? url.Username, password ?? url.Password, url.AuthenticationSource ?? "admin");
+        var srv = url.Scheme == ConnectionStringScheme.MongoDBPlusSrv;
+        return new ChatTarget(srv ? [url.Servers.Single().Host] : url.Servers.Select(a => $"{a.Host}:{a.Port}").ToList(), database ?? url.DatabaseName ?? "chat",
+            user ?? url.Username, password ?? url.Password, url.AuthenticationSource ?? "admin", srv);
     }
 }
