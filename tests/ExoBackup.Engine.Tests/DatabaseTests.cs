@@ -79,7 +79,7 @@ public class DatabaseTests
         var host = new DatabaseTarget(DatabaseEngine.MySql, "db\ndefault-auth=evil", 3306, "exo", "exo", "secret", ["jcr"]);
         Assert.Contains("host", Assert.Throws<ExoBackupException>(() => MySqlDumper.OptionFile(host)).Message);
         var chat = new Chat.ChatTarget(["127.0.0.1:27017"], "chat", "exo", "pw\nuri: mongodb://elsewhere/", "admin");
-        Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Chat.ChatParts.ConfigYaml(chat)).ErrorId);
+        Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Chat.MongoTools.ConfigYaml(chat)).ErrorId);
     }
 
     [Theory]

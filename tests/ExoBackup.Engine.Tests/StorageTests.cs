@@ -29,9 +29,9 @@ public sealed class StorageTests : IDisposable
     public void Names_that_leave_the_storage_or_are_ambiguous_are_refused(string name)
     {
         var s = NewStorage();
-        Assert.Throws<ArgumentException>(() => s.Save(name, "x"u8));
-        Assert.Throws<ArgumentException>(() => s.Load(name));
-        Assert.Throws<ArgumentException>(() => s.Remove(name));
+        Assert.Equal("ExoBackup.RepositoryCorrupt", Assert.Throws<ExoBackupException>(() => s.Save(name, "x"u8)).ErrorId);
+        Assert.Throws<ExoBackupException>(() => s.Load(name));
+        Assert.Throws<ExoBackupException>(() => s.Remove(name));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "outside")));
     }
 
@@ -126,5 +126,20 @@ public sealed class StorageTests : IDisposable
         Assert.True(repo.Storage.Stat(SnapshotRepository.MarkerFile) is { IsFolder: false });
         Assert.Empty(repo.List(includeIncomplete: true));
         Assert.Equal(Path.Combine(_dir.Path, "seam"), repo.Root);
+    }
+}
+
+public sealed class SecretsInTargetsTests
+{
+    [Fact]
+    public void Targets_say_what_they_are_but_never_their_password()
+    {
+        var db = new Databases.DatabaseTarget(Platform.DatabaseEngine.PostgreSql, "db.example", 5432, "exo", "exo", "s3cret-db", ["exo-jcr"]);
+        var chat = new Chat.ChatTarget(["mongo.example:27017"], "chat", "exo", "s3cret-chat", "admin");
+        Assert.DoesNotContain("s3cret", db.ToString());
+        Assert.DoesNotContain("s3cret", chat.ToString());
+        Assert.DoesNotContain("s3cret", $"{db} {chat}");
+        Assert.Contains("db.example:5432/exo", db.ToString());
+        Assert.Contains("mongo.example:27017/chat", chat.ToString());
     }
 }

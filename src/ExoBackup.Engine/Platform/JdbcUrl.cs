@@ -2,9 +2,6 @@ using System.Text.RegularExpressions;
 
 namespace ExoBackup.Engine.Platform;
 
-/// <summary>The database engines eXo can run on, as far as a backup is concerned.</summary>
-public enum DatabaseEngine { Unknown, PostgreSql, MySql, SqlServer, Hsqldb, Oracle }
-
 /// <summary>What a JDBC URL says: engine, server, database, and the URL with any password removed.</summary>
 public sealed record JdbcTarget(
     DatabaseEngine Engine,

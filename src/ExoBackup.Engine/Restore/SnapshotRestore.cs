@@ -113,7 +113,7 @@ public static class SnapshotRestore
         [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
         [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
         [Databases.DatabaseParts.Component] = new DatabaseRestorer(),
-        [Chat.ChatParts.Component] = new Chat.ChatRestorer(),
+        [Chat.ChatBackupService.Component] = new ChatRestorer(),
     };
 
     /// <summary>Commit order: databases first (the only step that can fail after staging), then the file trees (renames).</summary>

@@ -28,10 +28,10 @@ public static class SnapshotTest
                 findings.Add(new VerifyFinding(id, part.Key, part.Details["dump"], false, e.Message));
             }
         }
-        var chatPart = snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == Chat.ChatParts.Component);
+        var chatPart = snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == Chat.ChatBackupService.Component);
         if (chatPart is not null)
         {
-            try { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", true, Chat.ChatParts.VerifyArchive(snapshot, chatPart))); }
+            try { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", true, Chat.ChatArchive.VerifyArchive(snapshot, chatPart))); }
             catch (Exception e) when (e is InvalidDataException or IOException) { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", false, e.Message)); }
         }
         if (level != VerifyLevel.Restore) return findings;
@@ -46,12 +46,12 @@ public static class SnapshotTest
         IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
     {
         var scratch = "exobackup_test_" + Guid.NewGuid().ToString("N")[..12];
-        var t = Chat.ChatRestorer.TargetOf(part, new RestoreRequest { Platform = platform, User = user, Password = password, ChatDatabase = scratch });
+        var t = ChatRestorer.TargetOf(part, new RestoreRequest { Platform = platform, User = user, Password = password, ChatDatabase = scratch });
         try
         {
-            var (collections, documents, _) = Chat.ChatParts.Restore(repo, snapshot, part, t, Chat.ChatMethod.Driver, toolPaths, true, "test", log, ct);
-            var db = Chat.ChatParts.Client(t).GetDatabase(scratch);
-            var expected = Chat.ChatParts.DocumentCounts(part);
+            var (collections, documents, _) = Chat.ChatRestoreService.Restore(repo, snapshot, part, t, Chat.ChatMethod.Driver, toolPaths, true, "test", log, ct);
+            var db = Chat.ChatClient.Create(t).GetDatabase(scratch);
+            var expected = Chat.ChatArchive.DocumentCounts(part);
             // The count command (not an aggregation): the fewest server features.
             var differ = expected.Where(e => db.RunCommand<MongoDB.Bson.BsonDocument>(new MongoDB.Bson.BsonDocument("count", e.Key), cancellationToken: ct)["n"].ToInt64() != e.Value).Select(e => e.Key).ToList();
             return differ.Count == 0
@@ -61,7 +61,7 @@ public static class SnapshotTest
         catch (Exception e) when (e is ExoBackupException or MongoDB.Driver.MongoException) { return new VerifyFinding(snapshot.Id, part.Key, "chat", false, e.Message); }
         finally
         {
-            try { Chat.ChatParts.Client(t).DropDatabase(scratch, ct); } catch (Exception e) when (e is MongoDB.Driver.MongoException or TimeoutException) { log.Warning($"Could not drop the scratch database {scratch}: {e.Message}"); }
+            try { Chat.ChatClient.Create(t).DropDatabase(scratch, ct); } catch (Exception e) when (e is MongoDB.Driver.MongoException or TimeoutException) { log.Warning($"Could not drop the scratch database {scratch}: {e.Message}"); }
         }
     }
 

@@ -113,7 +113,7 @@ public static class SnapshotVerifier
     static bool IsStorageName(string file)
     {
         try { StorageNames.Checked(file); return true; }
-        catch (ArgumentException) { return false; }
+        catch (ExoBackupException) { return false; }
     }
 
     /// <summary>Walks each tree archive against its index: every file this snapshot holds is present, of the right size and hash.</summary>

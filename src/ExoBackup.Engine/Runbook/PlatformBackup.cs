@@ -17,7 +17,7 @@ public sealed class PlatformBackupRequest
     public bool NoRestart { get; init; }
     public bool AllowOnline { get; init; }
     public bool BreakStaleLock { get; init; }
-    public IReadOnlySet<string> Components { get; init; } = new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatParts.Component };
+    public IReadOnlySet<string> Components { get; init; } = new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatBackupService.Component };
     public DataDirOptions DataDir { get; init; } = new();
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     public string? DatabaseUser { get; init; }
@@ -115,8 +115,8 @@ public static class PlatformBackup
                 new TreeBackupOptions { Compression = r.Compression, ProgressId = 12, ParentProgressId = 1 }, log, token), log)));
         if (r.Components.Contains(DatabaseParts.Component) && p.Datasources.Count > 0)
             work.Add(("databases", () => DatabaseParts.Backup(repo, open, p, [], r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
-        if (r.Components.Contains(ChatParts.Component) && p.Chat is not null)
-            work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatParts.Backup(open, ChatTarget.From(p.Chat, null, null, null), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
+        if (r.Components.Contains(ChatBackupService.Component) && p.Chat is not null)
+            work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open, ChatTarget.From(p.Chat, null, null, null), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
         var failures = new List<Exception>();
         var tasks = work.Select(w => Task.Run(() =>
         {

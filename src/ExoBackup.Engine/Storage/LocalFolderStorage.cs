@@ -209,7 +209,7 @@ public sealed class LocalFolderStorage : IRepositoryStorage
     }
 }
 
-/// <summary>Storage names: relative, '/'-separated, no empty, '.' or '..' part, no NUL or backslash.</summary>
+/// <summary>Storage names: relative, '/'-separated, no empty, '.' or '..' part, no NUL or backslash. Names come from manifests too, which a writer of the repository can forge.</summary>
 public static class StorageNames
 {
     public static string Join(string folder, string name) => folder.Length == 0 ? name : folder + "/" + name;
@@ -218,7 +218,9 @@ public static class StorageNames
     {
         if (name.Length == 0 || name[0] == '/' || name.Contains('\\') || name.Contains('\0')
             || name.Split('/').Any(p => p.Length == 0 || p == "." || p == ".."))
-            throw new ArgumentException($"'{name}' is not a name of a repository's storage (relative, '/'-separated, no empty, '.' or '..' part).", nameof(name));
+            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
+                $"'{name}' does not name a file of the repository (a name is relative, '/'-separated, with no empty, '.' or '..' part): a manifest or a listing that names it is damaged or forged.",
+                name, "Run Test-ExoSnapshot; restore from another snapshot, or from a copy of the repository.");
         return name;
     }
 }

@@ -78,7 +78,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
         if (_homes.Count == 0) return;
         var platforms = RunEngine((_, _) => _homes.Select(h => PlatformDiscovery.Discover(h)).ToList());
         var components = Component.Length == 0
-            ? new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatParts.Component }
+            ? new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatBackupService.Component }
             : Component.Select(c => c.ToString()).ToHashSet();
         var main = platforms[0];
         var plan = $"{Type} snapshot into {ResolvePath(Repository)}: " + string.Join(", ",
@@ -87,7 +87,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
                 components.Contains(PlatformParts.DataDir) ? $"data dir {main.Data.DataDir}" : null,
                 components.Contains(PlatformParts.Configuration) ? $"configuration {main.ConfDir}" : null,
                 components.Contains(DatabaseParts.Component) ? string.Join(", ", DatabaseTarget.From(main.Datasources, null, null).Select(t => t.Describe()).DefaultIfEmpty(main.Datasources.Any(d => d.Engine == Engine.Platform.DatabaseEngine.Hsqldb) ? "HSQLDB (in the data dir)" : "no database")) : null,
-                components.Contains(ChatParts.Component) && main.Chat is not null ? $"chat {string.Join(',', main.Chat.Hosts)}/{main.Chat.Database}" : null,
+                components.Contains(ChatBackupService.Component) && main.Chat is not null ? $"chat {string.Join(',', main.Chat.Hosts)}/{main.Chat.Database}" : null,
             }.Where(x => x is not null))
             + (StopPlatform ? $"; eXo stopped{(platforms.Count > 1 ? $" on {platforms.Count} nodes" : "")} meanwhile{(NoRestart ? " and left stopped" : " and started again")}" : "");
         if (!ShouldProcess(main.Home, plan)) return;

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
-using ExoBackup.Engine.Restore;
 
-namespace ExoBackup.Engine.Chat;
+using ExoBackup.Engine.Chat;
+
+namespace ExoBackup.Engine.Restore;
 
 /// <summary>Restores the chat part: checks the server answers at staging, restores at commit (keeping the database it replaces as a dump).</summary>
 public sealed class ChatRestorer : IComponentRestorer
 {
-    public string Component => ChatParts.Component;
+    public string Component => ChatBackupService.Component;
 
     public static ChatTarget TargetOf(PartRecord part, RestoreRequest r)
     {
@@ -16,11 +17,12 @@ public sealed class ChatRestorer : IComponentRestorer
         var hosts = r.Server is not null ? r.Server.Split(',') : chat?.Hosts.ToArray() ?? part.Details["hosts"].Split(',');
         var user = r.User ?? (chat is { Authentication: true } ? chat.User : part.Details.GetValueOrDefault("user"));
         var password = r.Password ?? (chat is { Authentication: true } ? chat.Password : null);
+        var srv = r.Server is null && chat is null && part.Details.GetValueOrDefault("scheme") == "mongodb+srv"; // the part's hosts are an SRV name
         return new ChatTarget(hosts, r.ChatDatabase ?? part.Details["database"], user, password,
-            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin");
+            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin", srv);
     }
 
-    static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatParts.Component);
+    static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatBackupService.Component);
 
     public string Describe(SnapshotEntry snapshot, RestoreRequest r)
     {
@@ -32,7 +34,7 @@ public sealed class ChatRestorer : IComponentRestorer
     {
         var part = Part(snapshot);
         var t = TargetOf(part, r);
-        ChatParts.Ping(t, ct); // reachable, and the credentials work
+        ChatClient.Ping(t, ct); // reachable, and the credentials work
         return new Staged(repo, snapshot, part, t, r, log, ct);
     }
 
@@ -41,8 +43,8 @@ public sealed class ChatRestorer : IComponentRestorer
         public IReadOnlyList<ComponentRestoreResult> Commit(IOperationLog _)
         {
             var watch = Stopwatch.StartNew();
-            var (collections, documents, kept) = ChatParts.Restore(repo, snapshot, part, t, r.ChatMethod, r.ToolPaths, r.DiscardReplaced, r.Stamp, log, ct);
-            return [new ComponentRestoreResult(ChatParts.Component, t.Describe(), kept, collections, "collections", 0, documents, watch.Elapsed)];
+            var (collections, documents, kept) = ChatRestoreService.Restore(repo, snapshot, part, t, r.ChatMethod, r.ToolPaths, r.DiscardReplaced, r.Stamp, log, ct);
+            return [new ComponentRestoreResult(ChatBackupService.Component, t.Describe(), kept, collections, "collections", 0, documents, watch.Elapsed)];
         }
 
         public void Dispose() { }
