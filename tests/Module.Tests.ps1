@@ -82,3 +82,26 @@ Import-Module '$ModulePath'
         $r.Output | Should -Match 'Max core file size 0 0 bytes'
     }
 }
+
+Describe 'Enums the module mirrors from the engine' {
+    It 'has, for every pair, the same names with the same values' {
+        $null = Get-ExoDriver # loads the engine into its private context
+        $engine = [System.Runtime.Loader.AssemblyLoadContext]::All.Assemblies | Where-Object { $_.GetName().Name -eq 'ExoBackup.Engine' } | Select-Object -First 1
+        $engine | Should -Not -BeNullOrEmpty
+        $pairs = @{
+            'ExoBackup.SnapshotType' = 'ExoBackup.Engine.Repository.SnapshotType'
+            'ExoBackup.SnapshotStatus' = 'ExoBackup.Engine.Repository.SnapshotStatus'
+            'ExoBackup.Consistency' = 'ExoBackup.Engine.Repository.Consistency'
+            'ExoBackup.CompressionType' = 'ExoBackup.Engine.Archive.CompressionKind'
+            'ExoBackup.VerifyLevel' = 'ExoBackup.Engine.Restore.VerifyLevel'
+            'ExoBackup.ChatBackupMethod' = 'ExoBackup.Engine.Chat.ChatMethod'
+            'ExoBackup.DatabaseEngine' = 'ExoBackup.Engine.Platform.DatabaseEngine'
+        }
+        foreach ($module in $pairs.Keys) {
+            $m = $module -as [type]
+            $e = $engine.GetType($pairs[$module], $true)
+            $described = { param($t) [enum]::GetValues($t) | ForEach-Object { "$_=$([int]$_)" } }
+            (& $described $m) -join ',' | Should -Be ((& $described $e) -join ',') -Because "$module mirrors $($pairs[$module])"
+        }
+    }
+}

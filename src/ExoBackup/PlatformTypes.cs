@@ -101,7 +101,7 @@ public sealed class Datasource
     {
         Name = d.Name,
         JndiName = d.JndiName,
-        Engine = (DatabaseEngine)(int)d.Engine,
+        Engine = Mirror.To<DatabaseEngine>(d.Engine),
         Host = d.Host,
         Port = d.Port,
         Instance = d.Instance,

@@ -167,6 +167,16 @@ public sealed partial class SnapshotRepository
         ?? throw new ExoBackupException("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound,
             $"No snapshot '{id}' in the repository '{Root}'.", id, "List the snapshots with Get-ExoSnapshot.");
 
+    /// <summary>A complete snapshot to read (restore): ExoBackup.SnapshotDamaged when its manifest cannot be trusted.</summary>
+    public SnapshotEntry GetComplete(string id)
+    {
+        var s = Get(id, includeIncomplete: false);
+        if (s.Status != SnapshotStatus.Complete)
+            throw new ExoBackupException("ExoBackup.SnapshotDamaged", ErrorKind.InvalidData,
+                $"Snapshot {id} is damaged: {s.Problem}", id, "Restore another snapshot; Test-ExoSnapshot tells which are whole.");
+        return s;
+    }
+
     /// <summary>Snapshots from this one back to its full; a missing or damaged link is reported in Broken.</summary>
     public (IReadOnlyList<SnapshotEntry> Chain, string? Broken) Chain(string id)
     {

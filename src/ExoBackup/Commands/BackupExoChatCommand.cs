@@ -37,6 +37,6 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
         BackUpPart(Platform, "the chat database", (_, open, platform, log, ct) =>
-            ChatBackupService.Backup(open, ChatTarget.Resolve(platform, ConnectionString, Server, Database, user, password), (ChatMethod)(int)Method, toolPaths, log, ct));
+            ChatBackupService.Backup(open, ChatTarget.Resolve(platform, ConnectionString, Server, Database, user, password), Mirror.To<ChatMethod>(Method), toolPaths, log, ct));
     }
 }

@@ -37,7 +37,7 @@ public sealed class BackupExoDataDirCommand : SnapshotCmdlet
             Exclude = Exclude,
             Tree = new TreeBackupOptions
             {
-                Compression = (CompressionKind)(int)Compression, Level = CompressionLevel, CompareContent = Checksum, SkipUnreadable = SkipUnreadable,
+                Compression = Mirror.To<CompressionKind>(Compression), Level = CompressionLevel, CompareContent = Checksum, SkipUnreadable = SkipUnreadable,
             },
         };
         BackUpPart(Platform, "the data dir", (repo, open, platform, log, ct) => PlatformParts.BackupDataDir(repo, open, platform, options, log, ct));

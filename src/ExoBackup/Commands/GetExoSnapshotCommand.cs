@@ -31,7 +31,7 @@ public sealed class GetExoSnapshotCommand : ExoCmdlet
         var path = ResolvePath(Repository);
         var list = RunEngine((_, _) => SnapshotRepository.Open(path, false).List(IncludeIncomplete && !Latest));
         IEnumerable<SnapshotEntry> result = list;
-        if (Type is { Length: > 0 }) result = result.Where(s => Type.Contains((SnapshotType)(int)s.Manifest.Type));
+        if (Type is { Length: > 0 }) result = result.Where(s => Type.Contains(Mirror.To<SnapshotType>(s.Manifest.Type)));
         if (Id is { Length: > 0 })
         {
             var patterns = Id.Select(i => new WildcardPattern(i, WildcardOptions.IgnoreCase)).ToList();

@@ -34,7 +34,7 @@ public sealed class NewExoSnapshotCommand : ExoCmdlet
         {
             var platform = PlatformDiscovery.Discover(home);
             var repo = SnapshotRepository.Open(repoPath, create: true);
-            return repo.Begin((Engine.Repository.SnapshotType)(int)Type, platform, Force, log);
+            return repo.Begin(Mirror.To<Engine.Repository.SnapshotType>(Type), platform, Force, log);
         });
         WriteObject(ExoBackup.Snapshot.From(repoPath, entry));
     }

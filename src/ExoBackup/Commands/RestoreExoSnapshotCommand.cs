@@ -58,10 +58,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     {
         var repo = OpenRepository();
         var id = SnapshotIdValue;
-        var snapshot = RunEngine((_, _) => repo.Get(id, includeIncomplete: false));
-        if (snapshot.Status != Engine.Repository.SnapshotStatus.Complete)
-            ThrowTerminatingError(ToErrorRecord(new Engine.ExoBackupException("ExoBackup.SnapshotDamaged", Engine.ErrorKind.InvalidData,
-                $"Snapshot {id} is damaged: {snapshot.Problem}", id, "Restore another snapshot.")));
+        var snapshot = RunEngine((_, _) => repo.GetComplete(id));
         var home = ResolvePath(Platform ?? snapshot.Manifest.Platform.Home);
         var platform = RunEngine((_, _) => PlatformDiscovery.Discover(home));
         var request = new RestoreRequest
@@ -81,7 +78,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             DataFilePath = DataFilePath,
             // -Database names the chat database when chat alone is restored.
             ChatDatabase = Component is [SnapshotComponent.Chat] ? Database : null,
-            ChatMethod = (Engine.Chat.ChatMethod)(int)ChatMethod,
+            ChatMethod = Mirror.To<Engine.Chat.ChatMethod>(ChatMethod),
         };
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();

@@ -36,7 +36,7 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
             var home = Platform is null ? repo.Get(id).Manifest.Platform.Home : ResolvePath(Platform);
             if (Level == VerifyLevel.Restore && Directory.Exists(home))
                 try { platform = PlatformDiscovery.Discover(home); } catch (Engine.ExoBackupException) { }
-            return SnapshotTest.Run(repo, id, (Engine.Restore.VerifyLevel)(int)Level, platform, user, password, toolPaths, log, ct);
+            return SnapshotTest.Run(repo, id, Mirror.To<Engine.Restore.VerifyLevel>(Level), platform, user, password, toolPaths, log, ct);
         });
         // One result per part of each snapshot in the chain; the failures name their files.
         foreach (var g in findings.GroupBy(f => (f.Snapshot, f.Part)))
