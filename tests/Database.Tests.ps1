@@ -1,17 +1,8 @@
 # Backup-ExoDatabase and database restores against real PostgreSQL 15 and MariaDB servers
 # started by the tests, with stand-in tools that record what they were given.
-BeforeDiscovery {
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-    $NoMariaDb = -not ((Test-Path /usr/sbin/mariadbd) -and (Get-Command mariadb-dump -ErrorAction Ignore))
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $StandIns = Join-Path $Support 'StandIns'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-db-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'db-tests' -Databases
     function Read-StandInLog([string] $Log) { if (Test-Path $Log) { Get-Content $Log -Raw } else { '' } }
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }

@@ -1,17 +1,10 @@
 # Ctrl+C and SIGKILL at many points of a whole-platform backup (data dir, configuration, a real
 # PostgreSQL database through pg_dump, chat from the MongoDB test server) and of a restore (data dir
 # and database). Tag Reliability; figures are printed for the README.
-BeforeDiscovery {
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-interrupt-$PID"
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'interrupt' -Databases
     $Tmp = [System.IO.Path]::GetTempPath()
-    New-Item -ItemType Directory -Force $Root | Out-Null
     $Soak = [bool] $env:EXOBACKUP_SOAK
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }

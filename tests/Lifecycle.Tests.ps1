@@ -1,11 +1,6 @@
 # Stop-/Start-ExoPlatform against a real Tomcat 10 running the sample bundle.
-BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-lifecycle-tests-$PID"
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'lifecycle-tests' }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'Start-ExoPlatform and Stop-ExoPlatform on a real Tomcat' -Skip:$NoTomcat {

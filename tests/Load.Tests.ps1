@@ -1,11 +1,6 @@
 # The load test (tag Soak, run by build.ps1 Test -Soak): a data dir of one million small files,
 # backed up and restored, with peak memory and time against tar | zstd.
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-load-$PID"
-}
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'load' }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'One million files' -Tag Soak {

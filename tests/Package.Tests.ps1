@@ -1,11 +1,5 @@
 # Packaging, tab completion, JSON output: the module as an admin installs and uses it.
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-package-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
-}
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'package-tests' }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'Package' {

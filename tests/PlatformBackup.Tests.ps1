@@ -1,16 +1,6 @@
 # Backup-ExoPlatform: the one-call runbook on a real Tomcat, with PostgreSQL and the MongoDB test server.
-BeforeDiscovery {
-    $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh')
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-}
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-platform-backup-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'platform-backup-tests' -Databases }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {

@@ -1,11 +1,7 @@
 # The reliability and security suite (tag Reliability): kills at many points, every file of a
 # snapshot damaged in turn, hostile indexes, concurrent writers. Figures are printed for the README.
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-reliability-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'reliability'
     $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
     $NoBackup = @('jcr/swap', 'jta')
     function Invoke-Backup([string] $Repo, [string] $Type = 'Full', [string] $PlatformHome = $B.Home) {

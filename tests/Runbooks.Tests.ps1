@@ -1,11 +1,8 @@
 # The runbooks in examples/, run as an admin would, against the sample bundle on a real Tomcat.
-BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'runbook-tests'
     $Examples = Join-Path $env:EXOBACKUP_TESTS '../examples'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-runbook-tests-$PID"
 }
 AfterAll { Clear-TestRoot $Root }
 

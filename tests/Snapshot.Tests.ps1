@@ -1,9 +1,7 @@
 # Snapshots through the cmdlets: composed runbooks, chains, verification, restore, retention, interruptions.
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-snapshot-tests-$PID"
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'snapshot-tests'
     $NoBackup = @('jcr/swap', 'jta')
     function New-Bundle([string] $Name, [int] $Files = 300, [int] $Large = 1, [int] $LargeMB = 1) {
         & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/$Name" -FileCount $Files -LargeFileCount $Large -LargeFileMB $LargeMB
@@ -211,7 +209,7 @@ Describe 'Damage and refusal' {
     }
 }
 
-Describe 'A running eXo' -Skip:(-not (Test-Path '/usr/share/tomcat10/bin/catalina.sh')) {
+Describe 'A running eXo' -Skip:$NoTomcat {
     BeforeAll {
         $B = New-Bundle 'running' -Files 50
         $Repo = "$Root/repo-running"
