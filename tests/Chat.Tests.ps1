@@ -5,7 +5,7 @@ BeforeAll {
     $ChatPassword = 'chat:pa$$ "w0rd"'
     $Server = Start-MongoTestServer -User chat -Password $ChatPassword -Seed 5000
     $Port = $Server.Port
-    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
+    $B = New-Bundle 'exo' -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
     $env:EXOBACKUP_STANDIN_LOG = "$Root/standin.log"
 }
 AfterAll {

@@ -17,7 +17,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE big AS SELECT g AS id, md5(g::text) || repeat('x', 200) AS txt FROM generate_series(1, 300000) g;" -Database exo | Out-Null
         $Mongo = Start-MongoTestServer -User chat -Password 'Chat-Interrupt-Secret' -Seed 20000
         $MongoPort = $Mongo.Port
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
+        $B = New-Bundle 'exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -ChatDatabase chat -ChatUser chat -ChatPassword 'Chat-Interrupt-Secret' -FileCount 2000 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
         # The processes that belong to the test itself (the MongoDB test server): none other may outlive an interruption.

@@ -6,7 +6,7 @@ AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 Describe 'One million files' -Tag Soak {
     It 'backs up and restores them within 1 GiB of memory' {
         $count = if ($env:EXOBACKUP_LOAD_FILES) { [int]$env:EXOBACKUP_LOAD_FILES } else { 1000000 }
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount $count -MinFileKB 1 -MaxFileKB 2 -LargeFileCount 0
+        $b = New-Bundle 'exo' -FileCount $count -MinFileKB 1 -MaxFileKB 2 -LargeFileCount 0
         Remove-Item -Recurse -Force "$($b.DataDir)/jcr/swap", "$($b.DataDir)/jta"
         $w = [System.Diagnostics.Stopwatch]::StartNew()
         bash -c "tar -cf - -C '$($b.DataDir)' . | zstd -q -T0 -3 -o '$Root/baseline.tar.zst'"

@@ -72,7 +72,7 @@ Describe 'One name for one concept' {
 Describe 'The -Platform rename keeps what worked' {
     BeforeAll {
         . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'names'
-        $Sample = & (Join-Path $env:EXOBACKUP_TESTS 'Support/New-ExoSampleBundle.ps1') -Path (Join-Path $Root 'exo') -FileCount 3
+        $Sample = New-Bundle 'exo' -FileCount 3
     }
     AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 

@@ -10,7 +10,7 @@ Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 50000) g;" -Database exo | Out-Null
         $Mongo = Start-MongoTestServer -Seed 2000
         $MongoPort = $Mongo.Port
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
+        $B = New-Bundle 'exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -FileCount 1500 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
         Start-ExoPlatform $B.Home -Wait -Timeout 120

@@ -2,7 +2,7 @@
 # snapshot damaged in turn, hostile indexes, concurrent writers. Figures are printed for the README.
 BeforeAll {
     . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'reliability'
-    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
+    $B = New-Bundle 'exo' -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
     $NoBackup = @('jcr/swap', 'jta')
     function Invoke-Backup([string] $Repo, [string] $Type = 'Full', [string] $PlatformHome = $B.Home) {
         $s = New-ExoSnapshot -Repository $Repo -Platform $PlatformHome -Type $Type
@@ -187,7 +187,7 @@ Describe 'Hostile snapshots' -Tag Reliability {
 
 Describe 'Names that differ only by case' -Tag Reliability {
     It 'restores them as two files on this case-sensitive file system (a case-insensitive target refuses them: xUnit CaseClashTests)' {
-        $C = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/case-exo" -FileCount 5 -LargeFileCount 0
+        $C = New-Bundle 'case-exo' -FileCount 5 -LargeFileCount 0
         Set-Content "$($C.DataDir)/files/Report.txt" 'upper'
         Set-Content "$($C.DataDir)/files/report.txt" 'lower'
         $snap = Invoke-Backup "$Root/repo-case" Full $C.Home
@@ -221,7 +221,7 @@ Describe 'Unreadable files and folders' -Tag Reliability {
         $IsRoot = $IsLinux -and (id -u) -eq '0'
         $NoDrop = $IsRoot -and -not (Get-Command setpriv -ErrorAction Ignore)
         $AsUser = if ($IsRoot) { @('setpriv', '--bounding-set=-dac_override,-dac_read_search') } else { @() }
-        $U = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/unreadable-exo" -FileCount 40 -LargeFileCount 0
+        $U = New-Bundle 'unreadable-exo' -FileCount 40 -LargeFileCount 0
         $Repo = "$Root/repo-unreadable"
         $Full = Invoke-Backup $Repo Full $U.Home
         New-Item -ItemType Directory "$($U.DataDir)/files/locked" | Out-Null

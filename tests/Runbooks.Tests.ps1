@@ -8,7 +8,7 @@ AfterAll { Clear-TestRoot $Root }
 
 Describe 'Runbooks' -Skip:$NoTomcat {
     BeforeAll {
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 300 -LargeFileCount 1
+        $B = New-Bundle 'exo' -FileCount 300 -LargeFileCount 1
         $Repo = "$Root/backup"
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
@@ -38,7 +38,7 @@ Describe 'Runbooks' -Skip:$NoTomcat {
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
     It 'disaster recovery: -WhatIf changes nothing on the new server' {
-        $new = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/new-server" -FileCount 5 -LargeFileCount 0
+        $new = New-Bundle 'new-server' -FileCount 5 -LargeFileCount 0
         $before = Get-TreeState $new.DataDir
         & "$Examples/Restore-OnNewServer.ps1" -Repository $Repo -Platform $new.Home -WhatIf
         Compare-TreeState $before (Get-TreeState $new.DataDir) | Should -BeNullOrEmpty
