@@ -2,13 +2,6 @@
 BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
     . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'snapshot-tests'
-    $NoBackup = @('jcr/swap', 'jta')
-    function Invoke-Backup($Bundle, [string] $Repo, [string] $Type = 'Full') {
-        $s = New-ExoSnapshot -Repository $Repo -Platform $Bundle.Home -Type $Type
-        $null = $s | Backup-ExoDataDir
-        $null = $s | Backup-ExoConfiguration
-        $s | Complete-ExoSnapshot
-    }
 }
 AfterAll { Clear-TestRoot $Root }
 
