@@ -1,17 +1,11 @@
 # Backup-ExoChat and chat restores against the MongoDB wire-protocol test server
 # (tests/Support/MongoTestServer, with SCRAM-SHA-256), and stand-in mongodump/mongorestore.
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $StandIns = Join-Path $Support 'StandIns'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-chat-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'chat-tests' -Databases
     $ChatPassword = 'chat:pa$$ "w0rd"'
     $Server = Start-MongoTestServer -User chat -Password $ChatPassword -Seed 5000
     $Port = $Server.Port
-    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
+    $B = New-Bundle 'exo' -Chat -ChatHosts "127.0.0.1:$Port" -ChatDatabase chat -ChatUser chat -ChatPassword $ChatPassword -FileCount 5 -LargeFileCount 0
     $env:EXOBACKUP_STANDIN_LOG = "$Root/standin.log"
 }
 AfterAll {

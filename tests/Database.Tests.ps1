@@ -1,17 +1,8 @@
 # Backup-ExoDatabase and database restores against real PostgreSQL 15 and MariaDB servers
 # started by the tests, with stand-in tools that record what they were given.
-BeforeDiscovery {
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-    $NoMariaDb = -not ((Test-Path /usr/sbin/mariadbd) -and (Get-Command mariadb-dump -ErrorAction Ignore))
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $StandIns = Join-Path $Support 'StandIns'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-db-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'db-tests' -Databases
     function Read-StandInLog([string] $Log) { if (Test-Path $Log) { Get-Content $Log -Raw } else { '' } }
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
@@ -34,7 +25,7 @@ INSERT INTO soc_activities SELECT g, 'activity ' || g || ' ✓', now() - g * int
 INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 500) g;
 '@
         Invoke-TestPostgresSql $Pg $schema -Database exo | Out-Null
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
+        $B = New-Bundle 'pg-exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
             -DatabaseName exo -DatabaseUser exo -DatabasePassword $Pg.Password -FileCount 10 -LargeFileCount 0
         $Repo = "$Root/repo-pg"
         function Get-Checksum([string] $Database = 'exo') {
@@ -178,10 +169,10 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         $s | Remove-ExoSnapshot -Confirm:$false
     }
     It 'says when the server is unreachable or the database is missing' {
-        $gone = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-gone" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort (Get-FreeTcpPort) -FileCount 2 -LargeFileCount 0
+        $gone = New-Bundle 'pg-gone' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort (Get-FreeTcpPort) -FileCount 2 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-pg-gone" $gone.Home
         { $s | Backup-ExoDatabase } | Should -Throw -ErrorId 'ExoBackup.DatabaseUnreachable,*'
-        $nodb = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-nodb" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabaseName missing -DatabasePassword $Pg.Password -FileCount 2 -LargeFileCount 0
+        $nodb = New-Bundle 'pg-nodb' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabaseName missing -DatabasePassword $Pg.Password -FileCount 2 -LargeFileCount 0
         $s2 = New-ExoSnapshot "$Root/repo-pg-nodb" $nodb.Home
         { $s2 | Backup-ExoDatabase } | Should -Throw -ErrorId 'ExoBackup.DatabaseNotFound,*'
     }
@@ -225,7 +216,7 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
     }
     It 'dumps three separate databases as three parts, in parallel jobs with -Jobs' {
         foreach ($db in 'exo_idm', 'exo_jcr', 'exo_jpa') { Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE t_$db (id int PRIMARY KEY); INSERT INTO t_$db SELECT generate_series(1, 10);" -Database $db | Out-Null }
-        $three = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-three" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
+        $three = New-Bundle 'pg-three' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port `
             -DatabaseName exo -SeparateDatabases -DatabasePassword $Pg.Password -FileCount 2 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-pg-three" $three.Home
         $parts = $s | Backup-ExoDatabase -Jobs 2
@@ -251,7 +242,7 @@ INSERT INTO soc_activities SELECT seq, CONCAT('activity ', seq, ' ✓'), NOW() -
 CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name = TRIM(NEW.display_name);
 '@
         Invoke-TestMariaDbSql $My $schema | Out-Null
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/my-exo" -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
+        $B = New-Bundle 'my-exo' -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
             -DatabaseName exo -DatabaseUser exo -DatabasePassword $My.Password -FileCount 10 -LargeFileCount 0
         $Repo = "$Root/repo-my"
         function Get-Checksum([string] $Database = 'exo') {
@@ -280,7 +271,7 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
         # Finding 2.1: the account may set its own password; eXo reads it from server.xml, where &#10; is a line break.
         $evil = "x`nplugin-dir=$Root/evil-lib`ndefault-auth=evil`n#"
         Invoke-TestMariaDbSql $My "CREATE USER 'exo_evil'@'%' IDENTIFIED BY '$($evil.Replace('\', '\\').Replace("'", "''"))'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON exo.* TO 'exo_evil'@'%';" | Out-Null
-        $evilBundle = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/my-evil" -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
+        $evilBundle = New-Bundle 'my-evil' -Database MySql -DatabaseHost 127.0.0.1 -DatabasePort $My.Port `
             -DatabaseName exo -DatabaseUser exo_evil -DatabasePassword $evil -FileCount 1 -LargeFileCount 0
         Get-Content "$($evilBundle.Home)/conf/server.xml" -Raw | Should -Match '&#10;plugin-dir='
         $saved = $env:EXOBACKUP_STANDIN_LOG
@@ -377,12 +368,12 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
 
 Describe 'Embedded HSQLDB and Oracle' {
     It 'records HSQLDB as held in the data dir and refuses Oracle with what to use instead' {
-        $h = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/hsql" -FileCount 2 -LargeFileCount 0
+        $h = New-Bundle 'hsql' -FileCount 2 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-hsql" $h.Home
         $p = $s | Backup-ExoDatabase -WarningAction SilentlyContinue
         $p.Name | Should -Be 'hsqldb'
         $p.Details.heldIn | Should -Be 'DataDir'
-        $o = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/ora" -Database Oracle -FileCount 2 -LargeFileCount 0
+        $o = New-Bundle 'ora' -Database Oracle -FileCount 2 -LargeFileCount 0
         $s2 = New-ExoSnapshot "$Root/repo-ora" $o.Home
         $err = $null
         try { $s2 | Backup-ExoDatabase } catch { $err = $_ }
@@ -398,7 +389,7 @@ Describe 'SQL Server against a real server' {
         if (-not $env:EXOBACKUP_TEST_SQLSERVER) { Set-ItResult -Skipped -Because 'EXOBACKUP_TEST_SQLSERVER is not set: no SQL Server can be installed on this machine (the T-SQL and the connection handling are tested by xUnit)'; return }
         $server, $user, $password, $database = $env:EXOBACKUP_TEST_SQLSERVER -split ';'
         $sqlHost, $port = $server -split ','
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/mssql" -Database SqlServer -DatabaseHost $sqlHost -DatabasePort $(if ($port) { $port } else { 1433 }) `
+        $b = New-Bundle 'mssql' -Database SqlServer -DatabaseHost $sqlHost -DatabasePort $(if ($port) { $port } else { 1433 }) `
             -DatabaseName $database -DatabaseUser $user -DatabasePassword $password -FileCount 2 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-mssql" $b.Home
         $p = $s | Backup-ExoDatabase -ServerPath $env:EXOBACKUP_TEST_SQLSERVER_PATH
@@ -414,7 +405,7 @@ Describe 'Ctrl+C and secrets' -Tag Reliability -Skip:$NoPostgres {
         $Pg = Start-TestPostgres -Root "$Root/pg-secrets" -Password 'Secret-Scan-7731'
         Invoke-TestPostgresSql $Pg 'CREATE DATABASE exo OWNER exo' | Out-Null
         Invoke-TestPostgresSql $Pg 'SET ROLE exo; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);' -Database exo | Out-Null
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg-secrets-exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password -FileCount 5 -LargeFileCount 0
+        $B = New-Bundle 'pg-secrets-exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password -FileCount 5 -LargeFileCount 0
         $env:EXOBACKUP_STANDIN_LOG = "$Root/secrets-standin.log"
     }
     AfterAll { Stop-TestPostgres $Pg; $env:EXOBACKUP_STANDIN_MODE = '' }

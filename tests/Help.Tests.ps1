@@ -3,7 +3,7 @@ BeforeDiscovery {
     Import-Module $env:EXOBACKUP_MODULE -Force
     $Cmdlets = @(Get-Command -Module ExoBackup | ForEach-Object { @{ Name = $_.Name } })
 }
-BeforeAll { Import-Module $env:EXOBACKUP_MODULE -Force }
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') }
 
 Describe 'Help for <Name>' -ForEach $Cmdlets {
     BeforeAll {

@@ -1,17 +1,10 @@
 # Ctrl+C and SIGKILL at many points of a whole-platform backup (data dir, configuration, a real
 # PostgreSQL database through pg_dump, chat from the MongoDB test server) and of a restore (data dir
 # and database). Tag Reliability; figures are printed for the README.
-BeforeDiscovery {
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-interrupt-$PID"
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'interrupt' -Databases
     $Tmp = [System.IO.Path]::GetTempPath()
-    New-Item -ItemType Directory -Force $Root | Out-Null
     $Soak = [bool] $env:EXOBACKUP_SOAK
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
@@ -24,7 +17,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE big AS SELECT g AS id, md5(g::text) || repeat('x', 200) AS txt FROM generate_series(1, 300000) g;" -Database exo | Out-Null
         $Mongo = Start-MongoTestServer -User chat -Password 'Chat-Interrupt-Secret' -Seed 20000
         $MongoPort = $Mongo.Port
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
+        $B = New-Bundle 'exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -ChatDatabase chat -ChatUser chat -ChatPassword 'Chat-Interrupt-Secret' -FileCount 2000 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
         # The processes that belong to the test itself (the MongoDB test server): none other may outlive an interruption.

@@ -1,16 +1,11 @@
 # Stop-/Start-ExoPlatform against a real Tomcat 10 running the sample bundle.
-BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-lifecycle-tests-$PID"
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'lifecycle-tests' }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'Start-ExoPlatform and Stop-ExoPlatform on a real Tomcat' -Skip:$NoTomcat {
     BeforeAll {
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/one" -FileCount 10 -LargeFileCount 0
+        $B = New-Bundle 'one' -FileCount 10 -LargeFileCount 0
     }
     It 'starts eXo, waits for "Server startup in", and sees it running' {
         $p = Start-ExoPlatform $B.Home -Wait -Timeout 120 -PassThru
@@ -65,7 +60,7 @@ Describe 'Start-ExoPlatform and Stop-ExoPlatform on a real Tomcat' -Skip:$NoTomc
 
 Describe 'A platform that does not stop in time' -Skip:($NoTomcat -or -not (Get-Command javac -ErrorAction Ignore)) {
     BeforeAll {
-        $S = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/slow" -FileCount 5 -LargeFileCount 0 -StopDelaySeconds 60
+        $S = New-Bundle 'slow' -FileCount 5 -LargeFileCount 0 -StopDelaySeconds 60
         Start-ExoPlatform $S.Home -Wait -Timeout 120
     }
     It 'fails with ExoBackup.StopTimeout and leaves it running without -Force' {
@@ -84,8 +79,8 @@ Describe 'A platform that does not stop in time' -Skip:($NoTomcat -or -not (Get-
 
 Describe 'Several platforms at once' -Skip:$NoTomcat {
     BeforeAll {
-        $N1 = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/node1" -FileCount 5 -LargeFileCount 0
-        $N2 = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/node2" -FileCount 5 -LargeFileCount 0
+        $N1 = New-Bundle 'node1' -FileCount 5 -LargeFileCount 0
+        $N2 = New-Bundle 'node2' -FileCount 5 -LargeFileCount 0
     }
     It 'starts nodes one after another and stops them in parallel' {
         $N1.Home, $N2.Home | Start-ExoPlatform -Wait -Timeout 120
@@ -105,7 +100,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
         }
     }
     It 'runs the setenv script and the JVM as the bundle owner (nobody), not as root' {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/owned" -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'owned' -FileCount 5 -LargeFileCount 0
         Add-UidRecorder $b
         $nobody = [int](id -u nobody)
         try {
@@ -124,7 +119,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
         finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
     }
     It 'refuses a bundle owned by root unless -RunAs root, before anything runs' {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/rootowned" -FileCount 5 -LargeFileCount 0 -Owner root
+        $b = New-Bundle 'rootowned' -FileCount 5 -LargeFileCount 0 -Owner root
         Add-UidRecorder $b
         { Start-ExoPlatform $b.Home -Wait -Timeout 60 } | Should -Throw -ErrorId 'ExoBackup.BundleOwnedByRoot,*'
         "$($b.Home)/logs/setenv-uid" | Should -Not -Exist
@@ -135,7 +130,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
         finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
     }
     It 'refuses a script of a third account, and one others can write' {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/third" -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'third' -FileCount 5 -LargeFileCount 0
         Add-UidRecorder $b
         chown 12345 "$($b.Home)/bin/setenv-customize.sh"
         { Start-ExoPlatform $b.Home -Wait -Timeout 60 } | Should -Throw -ErrorId 'ExoBackup.UnsafeScriptOwner,*'
@@ -145,7 +140,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
         (Get-ExoPlatform $b.Home).IsRunning | Should -BeFalse
     }
     It 'refuses -StopPlatform before stopping eXo when it could not start it again' {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/norestart" -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'norestart' -FileCount 5 -LargeFileCount 0
         $p = Start-ExoPlatform $b.Home -Wait -Timeout 120 -PassThru
         try {
             { Backup-ExoPlatform -Platform $b.Home -Repository "$Root/repo-norestart" -StopPlatform -RunAs no-such-account } | Should -Throw -ErrorId 'ExoBackup.RunAsNotFound,*'

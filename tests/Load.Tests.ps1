@@ -1,17 +1,12 @@
 # The load test (tag Soak, run by build.ps1 Test -Soak): a data dir of one million small files,
 # backed up and restored, with peak memory and time against tar | zstd.
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-load-$PID"
-}
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'load' }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'One million files' -Tag Soak {
     It 'backs up and restores them within 1 GiB of memory' {
         $count = if ($env:EXOBACKUP_LOAD_FILES) { [int]$env:EXOBACKUP_LOAD_FILES } else { 1000000 }
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount $count -MinFileKB 1 -MaxFileKB 2 -LargeFileCount 0
+        $b = New-Bundle 'exo' -FileCount $count -MinFileKB 1 -MaxFileKB 2 -LargeFileCount 0
         Remove-Item -Recurse -Force "$($b.DataDir)/jcr/swap", "$($b.DataDir)/jta"
         $w = [System.Diagnostics.Stopwatch]::StartNew()
         bash -c "tar -cf - -C '$($b.DataDir)' . | zstd -q -T0 -3 -o '$Root/baseline.tar.zst'"

@@ -1,9 +1,8 @@
 # The built module: its layout, its manifest, and its dependency isolation.
 BeforeAll {
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1')
     $ModulePath = $env:EXOBACKUP_MODULE
     $ModuleDir = Split-Path $ModulePath
-    Import-Module $ModulePath -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
 }
 
 Describe 'Module layout' {

@@ -1,11 +1,5 @@
 # Packaging, tab completion, JSON output: the module as an admin installs and uses it.
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-package-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
-}
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'package-tests' }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'Package' {
@@ -38,7 +32,7 @@ try {
 
 Describe 'Tab completion' {
     BeforeAll {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'exo' -FileCount 5 -LargeFileCount 0
         $Repo = "$Root/repo"
         $S1 = New-ExoSnapshot $Repo $b.Home; $null = $S1 | Backup-ExoConfiguration; $null = $S1 | Complete-ExoSnapshot
         $S2 = New-ExoSnapshot $Repo $b.Home -Type Incremental; $null = $S2 | Backup-ExoConfiguration; $null = $S2 | Complete-ExoSnapshot
@@ -58,7 +52,7 @@ Describe 'Tab completion' {
 
 Describe 'JSON output' {
     It 'converts every output type to clean JSON: no secrets, no runaway nesting' {
-        $b = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/json" -Database PostgreSql -DatabasePassword 'Json-Secret-1' -Chat -ChatUser chat -ChatPassword 'Json-Secret-2' -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'json' -Database PostgreSql -DatabasePassword 'Json-Secret-1' -Chat -ChatUser chat -ChatPassword 'Json-Secret-2' -FileCount 5 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-json" $b.Home
         $part = $s | Backup-ExoConfiguration
         $done = $s | Complete-ExoSnapshot

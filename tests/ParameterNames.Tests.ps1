@@ -71,9 +71,8 @@ Describe 'One name for one concept' {
 
 Describe 'The -Platform rename keeps what worked' {
     BeforeAll {
-        Import-Module $env:EXOBACKUP_MODULE -Force
-        $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-names-$PID"
-        $Sample = & (Join-Path $env:EXOBACKUP_TESTS 'Support/New-ExoSampleBundle.ps1') -Path (Join-Path $Root 'exo') -FileCount 3
+        . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'names'
+        $Sample = New-Bundle 'exo' -FileCount 3
     }
     AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 

@@ -1,10 +1,8 @@
 # Get-ExoPlatform against generated bundles: variants, pipeline input, output shape, errors.
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-platform-tests-$PID"
-    $Hsql = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/hsql" -FileCount 20 -LargeFileCount 0 -Elasticsearch
-    $Pg = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/pg" -Database PostgreSql -DatabaseHost pg.example -DatabasePort 5433 `
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'platform-tests'
+    $Hsql = New-Bundle 'hsql' -FileCount 20 -LargeFileCount 0 -Elasticsearch
+    $Pg = New-Bundle 'pg' -Database PostgreSql -DatabaseHost pg.example -DatabasePort 5433 `
         -DatabasePassword 'pa&ss"word' -SeparateDatabases -FileCount 10 -LargeFileCount 0 -Chat -ChatHosts 'm1:27017', 'm2:27018' -ChatUser chat -ChatPassword 'chat-secret'
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }

@@ -1,16 +1,6 @@
 # Backup-ExoPlatform: the one-call runbook on a real Tomcat, with PostgreSQL and the MongoDB test server.
-BeforeDiscovery {
-    $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh')
-    $NoPostgres = -not (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -ErrorAction Ignore)
-}
-BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestDatabases.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-platform-backup-tests-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
-}
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
+BeforeAll { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'platform-backup-tests' -Databases }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
@@ -20,7 +10,7 @@ Describe 'Backup-ExoPlatform' -Skip:($NoTomcat -or $NoPostgres) {
         Invoke-TestPostgresSql $Pg "SET ROLE exo; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 50000) g;" -Database exo | Out-Null
         $Mongo = Start-MongoTestServer -Seed 2000
         $MongoPort = $Mongo.Port
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
+        $B = New-Bundle 'exo' -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $Pg.Port -DatabasePassword $Pg.Password `
             -Chat -ChatHosts "127.0.0.1:$MongoPort" -FileCount 1500 -LargeFileCount 2 -LargeFileMB 16
         $Repo = "$Root/repo"
         Start-ExoPlatform $B.Home -Wait -Timeout 120

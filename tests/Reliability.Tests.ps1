@@ -1,27 +1,17 @@
 # The reliability and security suite (tag Reliability): kills at many points, every file of a
 # snapshot damaged in turn, hostile indexes, concurrent writers. Figures are printed for the README.
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-reliability-$PID"
-    New-Item -ItemType Directory -Force $Root | Out-Null
-    $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
-    $NoBackup = @('jcr/swap', 'jta')
-    function Invoke-Backup([string] $Repo, [string] $Type = 'Full', [string] $PlatformHome = $B.Home) {
-        $s = New-ExoSnapshot -Repository $Repo -Platform $PlatformHome -Type $Type
-        $null = $s | Backup-ExoDataDir; $null = $s | Backup-ExoConfiguration
-        $s | Complete-ExoSnapshot
-    }
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'reliability'
+    $B = New-Bundle 'exo' -FileCount 3000 -LargeFileCount 4 -LargeFileMB 24
 }
 AfterAll { Remove-Item -Recurse -Force $Root -ErrorAction Ignore }
 
 Describe 'Corruption of every file of a snapshot' -Tag Reliability {
     BeforeAll {
         $Repo = "$Root/repo-corrupt"
-        $Full = Invoke-Backup $Repo Full
+        $Full = Invoke-Backup $B $Repo Full
         Set-Content "$($B.DataDir)/files/changed.txt" 'changed'
-        $Snap = Invoke-Backup $Repo Incremental
+        $Snap = Invoke-Backup $B $Repo Incremental
         $Target = "$Root/restore-target"
         New-Item -ItemType Directory $Target | Out-Null
         Set-Content "$Target/keep.txt" 'the data in place'
@@ -56,7 +46,7 @@ Describe 'Corruption of every file of a snapshot' -Tag Reliability {
         $refused | Should -Be $tried
     }
     It 'reports a missing parent for every snapshot that depends on it' {
-        $i2 = Invoke-Backup $Repo Incremental
+        $i2 = Invoke-Backup $B $Repo Incremental
         Rename-Item $Full.Path "$($Full.Path).away"
         try {
             foreach ($id in $Snap.Id, $i2.Id) {
@@ -69,7 +59,7 @@ Describe 'Corruption of every file of a snapshot' -Tag Reliability {
 Describe 'Kills at many points' -Tag Reliability {
     BeforeAll {
         $Repo = "$Root/repo-kill"
-        $Good = Invoke-Backup $Repo Full
+        $Good = Invoke-Backup $B $Repo Full
         $Points = if ($env:EXOBACKUP_SOAK) { 60 } else { 30 }
         # How long an uninterrupted backup takes in a fresh pwsh: the kills are spread over that time.
         $w = [System.Diagnostics.Stopwatch]::StartNew()
@@ -142,7 +132,7 @@ Describe 'Kills at many points' -Tag Reliability {
 Describe 'Hostile snapshots' -Tag Reliability {
     BeforeAll {
         $Repo = "$Root/repo-hostile"
-        $Snap = Invoke-Backup $Repo Full
+        $Snap = Invoke-Backup $B $Repo Full
         # Rewrites the data-dir index with extra lines, then the manifest and SHA256SUMS, as an attacker would.
         function Set-HostileIndex([string[]] $Lines) {
             $indexFile = "$($Snap.Path)/datadir.index.jsonl.zst"
@@ -191,10 +181,10 @@ Describe 'Hostile snapshots' -Tag Reliability {
 
 Describe 'Names that differ only by case' -Tag Reliability {
     It 'restores them as two files on this case-sensitive file system (a case-insensitive target refuses them: xUnit CaseClashTests)' {
-        $C = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/case-exo" -FileCount 5 -LargeFileCount 0
+        $C = New-Bundle 'case-exo' -FileCount 5 -LargeFileCount 0
         Set-Content "$($C.DataDir)/files/Report.txt" 'upper'
         Set-Content "$($C.DataDir)/files/report.txt" 'lower'
-        $snap = Invoke-Backup "$Root/repo-case" Full $C.Home
+        $snap = Invoke-Backup $C "$Root/repo-case" Full
         Restore-ExoSnapshot -Snapshot $snap -Component DataDir -DataDir "$Root/case-target" -Confirm:$false | Out-Null
         Get-Content "$Root/case-target/files/Report.txt" | Should -Be 'upper'
         Get-Content "$Root/case-target/files/report.txt" | Should -Be 'lower'
@@ -204,7 +194,7 @@ Describe 'Names that differ only by case' -Tag Reliability {
 Describe 'Concurrent writers' -Tag Reliability {
     It 'lets one of two simultaneous New-ExoSnapshot win; the other fails clearly; nothing is corrupted' {
         $repo = "$Root/repo-concurrent"
-        $null = Invoke-Backup $repo Full
+        $null = Invoke-Backup $B $repo Full
         $script = "Import-Module '$env:EXOBACKUP_MODULE'; try { `$s = New-ExoSnapshot '$repo' '$($B.Home)' -Type Incremental; Start-Sleep 2; `$null = `$s | Backup-ExoConfiguration; `$null = `$s | Complete-ExoSnapshot; 'WON' } catch { 'LOST ' + `$_.FullyQualifiedErrorId }"
         $a = Invoke-FreshPwsh -NoWait $script
         $b = Invoke-FreshPwsh -NoWait $script
@@ -225,9 +215,9 @@ Describe 'Unreadable files and folders' -Tag Reliability {
         $IsRoot = $IsLinux -and (id -u) -eq '0'
         $NoDrop = $IsRoot -and -not (Get-Command setpriv -ErrorAction Ignore)
         $AsUser = if ($IsRoot) { @('setpriv', '--bounding-set=-dac_override,-dac_read_search') } else { @() }
-        $U = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/unreadable-exo" -FileCount 40 -LargeFileCount 0
+        $U = New-Bundle 'unreadable-exo' -FileCount 40 -LargeFileCount 0
         $Repo = "$Root/repo-unreadable"
-        $Full = Invoke-Backup $Repo Full $U.Home
+        $Full = Invoke-Backup $U $Repo Full
         New-Item -ItemType Directory "$($U.DataDir)/files/locked" | Out-Null
         Set-Content "$($U.DataDir)/files/locked/inside.txt" 'in a locked folder'
         Set-Content "$($U.DataDir)/files/secret.bin" 'no one may read this'

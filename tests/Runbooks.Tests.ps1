@@ -1,17 +1,14 @@
 # The runbooks in examples/, run as an admin would, against the sample bundle on a real Tomcat.
-BeforeDiscovery { $NoTomcat = -not (Test-Path '/usr/share/tomcat10/bin/catalina.sh') }
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'runbook-tests'
     $Examples = Join-Path $env:EXOBACKUP_TESTS '../examples'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-runbook-tests-$PID"
 }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'Runbooks' -Skip:$NoTomcat {
     BeforeAll {
-        $B = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/exo" -FileCount 300 -LargeFileCount 1
+        $B = New-Bundle 'exo' -FileCount 300 -LargeFileCount 1
         $Repo = "$Root/backup"
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
@@ -41,7 +38,7 @@ Describe 'Runbooks' -Skip:$NoTomcat {
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
     It 'disaster recovery: -WhatIf changes nothing on the new server' {
-        $new = & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/new-server" -FileCount 5 -LargeFileCount 0
+        $new = New-Bundle 'new-server' -FileCount 5 -LargeFileCount 0
         $before = Get-TreeState $new.DataDir
         & "$Examples/Restore-OnNewServer.ps1" -Repository $Repo -Platform $new.Home -WhatIf
         Compare-TreeState $before (Get-TreeState $new.DataDir) | Should -BeNullOrEmpty

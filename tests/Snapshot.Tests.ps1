@@ -1,25 +1,13 @@
 # Snapshots through the cmdlets: composed runbooks, chains, verification, restore, retention, interruptions.
+BeforeDiscovery { . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Discovery }
 BeforeAll {
-    Import-Module $env:EXOBACKUP_MODULE -Force
-    Import-Module (Join-Path $env:EXOBACKUP_TESTS 'Support/TestHelpers.psm1') -Force
-    $Support = Join-Path $env:EXOBACKUP_TESTS 'Support'
-    $Root = Join-Path ([System.IO.Path]::GetTempPath()) "exo-snapshot-tests-$PID"
-    $NoBackup = @('jcr/swap', 'jta')
-    function New-Bundle([string] $Name, [int] $Files = 300, [int] $Large = 1, [int] $LargeMB = 1) {
-        & "$Support/New-ExoSampleBundle.ps1" -Path "$Root/$Name" -FileCount $Files -LargeFileCount $Large -LargeFileMB $LargeMB
-    }
-    function Invoke-Backup($Bundle, [string] $Repo, [string] $Type = 'Full') {
-        $s = New-ExoSnapshot -Repository $Repo -Platform $Bundle.Home -Type $Type
-        $null = $s | Backup-ExoDataDir
-        $null = $s | Backup-ExoConfiguration
-        $s | Complete-ExoSnapshot
-    }
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'snapshot-tests'
 }
 AfterAll { Clear-TestRoot $Root }
 
 Describe 'A composed runbook' {
     BeforeAll {
-        $B = New-Bundle 'runbook'
+        $B = New-Bundle 'runbook' -FileCount 300 -LargeFileCount 1 -LargeFileMB 1
         $Repo = "$Root/repo-runbook"
         $Before = Get-TreeState $B.DataDir -Exclude $NoBackup
         $S = New-ExoSnapshot -Repository $Repo -Platform (Get-ExoPlatform $B.Home)
@@ -86,7 +74,7 @@ Describe 'A composed runbook' {
 
 Describe 'Chains: differential and incremental' {
     BeforeAll {
-        $B = New-Bundle 'chain'
+        $B = New-Bundle 'chain' -FileCount 300 -LargeFileCount 1 -LargeFileMB 1
         $Repo = "$Root/repo-chain"
         $Full = Invoke-Backup $B $Repo Full
         Set-Content "$($B.DataDir)/files/added.txt" 'added'
@@ -143,7 +131,7 @@ Describe 'Chains: differential and incremental' {
 
 Describe 'Damage and refusal' {
     BeforeAll {
-        $B = New-Bundle 'damage'
+        $B = New-Bundle 'damage' -FileCount 300 -LargeFileCount 1 -LargeFileMB 1
         $Repo = "$Root/repo-damage"
         $Snap = Invoke-Backup $B $Repo Full
     }
@@ -211,9 +199,9 @@ Describe 'Damage and refusal' {
     }
 }
 
-Describe 'A running eXo' -Skip:(-not (Test-Path '/usr/share/tomcat10/bin/catalina.sh')) {
+Describe 'A running eXo' -Skip:$NoTomcat {
     BeforeAll {
-        $B = New-Bundle 'running' -Files 50
+        $B = New-Bundle 'running' -FileCount 50 -LargeFileCount 1 -LargeFileMB 1
         $Repo = "$Root/repo-running"
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
@@ -234,11 +222,11 @@ Describe 'A running eXo' -Skip:(-not (Test-Path '/usr/share/tomcat10/bin/catalin
 
 Describe 'Interruptions' {
     BeforeAll {
-        $B = New-Bundle 'interrupt' -Files 200 -Large 6 -LargeMB 64
+        $B = New-Bundle 'interrupt' -FileCount 200 -LargeFileCount 6 -LargeFileMB 64
     }
     It 'leaves no complete snapshot and a usable repository when the backup process is killed' {
         $repo = "$Root/repo-kill"
-        $good = Invoke-Backup (New-Bundle 'small' -Files 20 -Large 0) $repo Full
+        $good = Invoke-Backup (New-Bundle 'small' -FileCount 20 -LargeFileCount 0) $repo Full
         $proc = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$repo' '$($B.Home)'; `$s | Backup-ExoDataDir -CompressionLevel 19"
         Wait-Until { Get-ChildItem "$repo/*.partial/datadir.tar.zst" -ErrorAction Ignore } -Because 'the archive to be started'
         Start-Sleep -Milliseconds 300
@@ -259,11 +247,11 @@ Describe 'Interruptions' {
         New-Item -ItemType Directory -Force $victim | Out-Null
         Set-Content "$victim/keep.txt" 'root''s'
         # The eXo account of another bundle points its data dir at root's folder (its setenv-customize.sh is its own).
-        $evil = New-Bundle 'evil' -Files 5 -Large 0
+        $evil = New-Bundle 'evil' -FileCount 5 -LargeFileCount 0
         Add-Content "$($evil.Home)/bin/setenv-customize.sh" "EXO_DATA_DIR=$victim"
         (Get-ExoPlatform $evil.Home).DataDir | Should -Be $victim
         $repo = "$Root/repo-home"
-        $snap = Invoke-Backup (New-Bundle 'home-source' -Files 5 -Large 0) $repo Full
+        $snap = Invoke-Backup (New-Bundle 'home-source' -FileCount 5 -LargeFileCount 0) $repo Full
         Edit-SnapshotManifest $snap.Path { param($m) $m.platform.home = $evil.Home }
         $err = $null
         try { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component DataDir -Force -Confirm:$false } catch { $err = $_ }
@@ -280,7 +268,7 @@ Describe 'Interruptions' {
     It 'leaves nothing behind when a nightly run is refused at completion, so the next unattended run succeeds' {
         # As cron would: two runs in fresh processes, no -Force. The first sees a file grow while it is read (not Offline).
         $repo = "$Root/repo-nightly"
-        $nightly = New-Bundle 'nightly' -Files 20 -Large 0
+        $nightly = New-Bundle 'nightly' -FileCount 20 -LargeFileCount 0
         $grow = "$($nightly.DataDir)/files/growing.bin"
         [System.IO.File]::WriteAllBytes($grow, [byte[]]::new(64MB))
         $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
@@ -300,7 +288,7 @@ Describe 'Interruptions' {
     }
     It 'breaks, with a warning and without -Force, the lock of a process that is gone from this host' {
         $repo = "$Root/repo-dead-lock"
-        $dead = New-Bundle 'dead-lock' -Files 5 -Large 0
+        $dead = New-Bundle 'dead-lock' -FileCount 5 -LargeFileCount 0
         $null = Invoke-Backup $dead $repo Full
         $killed = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; New-ExoSnapshot '$repo' '$($dead.Home)' | Out-Null; Start-Sleep 60"
         Wait-Until { Test-Path "$repo/lock.json" } -Because 'the lock to be taken'
@@ -341,7 +329,7 @@ Describe 'Interruptions' {
 
 Describe 'Progress' {
     It 'reports bytes, items, rate and time left while backing up, then completes its bar' {
-        $b = New-Bundle 'progress' -Files 2000 -Large 4 -LargeMB 48
+        $b = New-Bundle 'progress' -FileCount 2000 -LargeFileCount 4 -LargeFileMB 48
         $ps = [powershell]::Create()
         $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-progress' '$($b.Home)'; `$null = `$s | Backup-ExoDataDir -CompressionLevel 9")
         $null = $ps.Invoke()
@@ -359,7 +347,7 @@ Describe 'Progress' {
 
 Describe 'A full disk' -Skip:($IsWindows -or (id -u) -ne '0') {
     BeforeAll {
-        $B = New-Bundle 'fulldisk' -Files 50 -Large 2 -LargeMB 8
+        $B = New-Bundle 'fulldisk' -FileCount 50 -LargeFileCount 2 -LargeFileMB 8
         $Mount = "$Root/small-disk"
         New-Item -ItemType Directory -Force $Mount | Out-Null
         mount -t tmpfs -o size=3m tmpfs $Mount

@@ -49,14 +49,10 @@ public class FuzzTests : IDisposable
         }
     }
 
-    void Bundle()
-    {
-        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("exo/conf/server.xml", ServerXml);
-        _dir.Write("exo/gatein/conf/exo.properties", "exo.jcr.storage.data.dir=${exo.data.dir}/jcr/values\nexo.jpa.datasource.name=java:/comp/env/exo-jpa_portal\n");
-        _dir.Write("exo/gatein/conf/chat.properties", "dbServerHosts=m1:27017,m2:27018\ndbName=chat\ndbAuthentication=true\ndbUser=chat\ndbPassword=x\n");
-        _dir.Write("exo/bin/setenv-customize.sh", "export EXO_DATA_DIR=\"${HOME}/data\"\nCATALINA_OPTS=\"$CATALINA_OPTS -Dexo.files.storage.dir=/srv/files\"\n[ -z $X ] && X=${Y:-z}\n");
-    }
+    TestBundle Bundle() => new TestBundle(_dir, serverXml: ServerXml)
+        .ExoProperties("exo.jcr.storage.data.dir=${exo.data.dir}/jcr/values\nexo.jpa.datasource.name=java:/comp/env/exo-jpa_portal\n")
+        .ChatProperties("dbServerHosts=m1:27017,m2:27018\ndbName=chat\ndbAuthentication=true\ndbUser=chat\ndbPassword=x\n")
+        .SetenvCustomize("export EXO_DATA_DIR=\"${HOME}/data\"\nCATALINA_OPTS=\"$CATALINA_OPTS -Dexo.files.storage.dir=/srv/files\"\n[ -z $X ] && X=${Y:-z}\n");
 
     const string ServerXml = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -107,11 +103,9 @@ public class FuzzTests : IDisposable
     [Fact]
     public void Mutated_manifests_and_indexes_are_damaged_snapshots_not_crashes()
     {
-        Bundle();
-        File.Delete(Path.Combine(_dir.Path, "exo/bin/setenv-customize.sh"));
-        _dir.Write("exo/gatein/data/files/a.txt", "a");
-        _dir.Write("exo/gatein/data/files/b/c.txt", "c");
-        var p = PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/home/exo" });
+        var bundle = Bundle();
+        File.Delete(Path.Combine(bundle.Home, "bin/setenv-customize.sh"));
+        var p = bundle.DataFile("files/a.txt", "a").DataFile("files/b/c.txt", "c").Discover("/home/exo");
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
         PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);

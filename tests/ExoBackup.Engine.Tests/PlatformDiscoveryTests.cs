@@ -12,29 +12,8 @@ public class PlatformDiscoveryTests : IDisposable
 
     string Home => _dir.Path;
 
-    void Bundle(string? resources = null, int shutdownPort = 8005)
-    {
-        _dir.Write("start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("gatein/conf/exo.properties", "exo.base.url=http://localhost:8080\n");
-        resources ??= """
-            <Resource name="exo-idm_portal" url="jdbc:hsqldb:file:${exo.data.dir}/hsql/exo-plf;shutdown=true" username="sa" password="" driverClassName="org.hsqldb.jdbc.JDBCDriver"/>
-            <Resource name="exo-jcr_portal" url="jdbc:hsqldb:file:${exo.data.dir}/hsql/exo-plf;shutdown=true" username="sa" password=""/>
-            <Resource name="exo-jpa_portal" url="jdbc:hsqldb:file:${exo.data.dir}/hsql/exo-plf;shutdown=true" username="sa" password=""/>
-            """;
-        _dir.Write("conf/server.xml", $"""
-            <?xml version="1.0" encoding="UTF-8"?>
-            <Server port="{shutdownPort}" shutdown="SHUTDOWN">
-              <GlobalNamingResources>
-            {resources}
-              </GlobalNamingResources>
-              <Service name="Catalina">
-                <Connector port="8009" protocol="AJP/1.3" />
-                <Connector port="8080" protocol="HTTP/1.1" />
-                <Engine name="Catalina" defaultHost="localhost"/>
-              </Service>
-            </Server>
-            """);
-    }
+    void Bundle(string? resources = null, int shutdownPort = 8005) =>
+        new TestBundle(_dir, home: "", TestBundle.ServerXml(resources, shutdownPort)).ExoProperties("exo.base.url=http://localhost:8080\n");
 
     [Fact]
     public void Settings_files_made_to_exhaust_memory_fail_fast_and_cheaply()

@@ -50,14 +50,13 @@ public class PidFileTests : IDisposable
     readonly TempDir _dir = new("exo-pidfile");
     public void Dispose() => _dir.Dispose();
 
+    TestBundle? _bundle;
+
     PlatformInfo Bundle(string pidFile)
     {
-        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
-        _dir.Write("exo/bin/setenv-customize.sh", $"CATALINA_PID={pidFile}\n");
-        Directory.CreateDirectory(Path.Combine(_dir.Path, "exo", "temp"));
-        using (var chown = Process.Start(new ProcessStartInfo("chown", ["-R", "65534:65534", Path.Combine(_dir.Path, "exo")]) { UseShellExecute = false })!) chown.WaitForExit();
-        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+        _bundle = new TestBundle(_dir).SetenvCustomize($"CATALINA_PID={pidFile}\n").Folder("temp");
+        using (var chown = Process.Start(new ProcessStartInfo("chown", ["-R", "65534:65534", _bundle.Home]) { UseShellExecute = false })!) chown.WaitForExit();
+        return _bundle.Discover();
     }
 
     [Fact]
@@ -73,11 +72,10 @@ public class PidFileTests : IDisposable
         Assert.True(File.Exists(other));
 
         // A stale PID file of eXo's own, in the bundle, owned by its account: still removed.
-        var own = Path.Combine(_dir.Path, "exo", "temp", "catalina.pid");
+        var own = Path.Combine(_bundle!.Home, "temp", "catalina.pid");
         File.WriteAllText(own, "4194000\n");
         Archive.FileStatReader.SetOwner(own, 65534, 65534);
-        _dir.Write("exo/bin/setenv-customize.sh", $"CATALINA_PID={own}\n");
-        PlatformProcess.RemoveStalePidFile(PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" }));
+        PlatformProcess.RemoveStalePidFile(_bundle.SetenvCustomize($"CATALINA_PID={own}\n").Discover());
         Assert.False(File.Exists(own));
     }
 }

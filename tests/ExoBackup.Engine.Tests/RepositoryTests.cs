@@ -13,14 +13,7 @@ public class RepositoryTests : IDisposable
     readonly TempDir _dir = new("exo-repo");
     public void Dispose() => _dir.Dispose();
 
-    PlatformInfo Platform()
-    {
-        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
-        _dir.Write("exo/gatein/data/files/a.txt", "a");
-        _dir.Write("exo/gatein/conf/codec/codeckey.txt", "key");
-        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
-    }
+    PlatformInfo Platform() => new TestBundle(_dir).DataFile("files/a.txt", "a").CodecKey("key").Discover();
 
     /// <summary>A repository with one complete full snapshot of the configuration.</summary>
     (SnapshotRepository Repo, SnapshotEntry Full) FullConfigurationSnapshot(PlatformInfo p)

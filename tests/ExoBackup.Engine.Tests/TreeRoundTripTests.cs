@@ -16,13 +16,7 @@ public class TreeRoundTripTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    PlatformInfo Platform()
-    {
-        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
-        Directory.CreateDirectory(Data);
-        return PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
-    }
+    PlatformInfo Platform() => new TestBundle(_dir).Folder("gatein/data").Discover();
 
     void Write(string rel, string text, DateTime? mtime = null)
     {
@@ -532,10 +526,7 @@ public class TreeEdgeTests : IDisposable
 
     (SnapshotRepository, PlatformInfo) Setup()
     {
-        _dir.Write("exo/start_eXo.sh", "#!/bin/bash\n");
-        _dir.Write("exo/conf/server.xml", "<Server port=\"-1\"/>");
-        Directory.CreateDirectory(Path.Combine(_dir.Path, "exo", "gatein", "data", "files"));
-        var p = PlatformDiscovery.Discover(Path.Combine(_dir.Path, "exo"), new Dictionary<string, string> { ["HOME"] = "/root" });
+        var p = new TestBundle(_dir).Folder("gatein/data/files").Discover();
         return (SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true), p);
     }
 
