@@ -76,6 +76,20 @@ public static partial class PlatformProcess
         catch (UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>The result of stopping one of several platforms: how it stopped, or why it did not.</summary>
+    public sealed record StopResult(PlatformInfo Platform, StopOutcome Outcome, ExoBackupException? Error);
+
+    /// <summary>
+    /// Stops several platforms (the nodes of a cluster) at once, each waited for in parallel: all must
+    /// be down before a backup. Each one's failure is in its result; the others still stop.
+    /// </summary>
+    public static List<StopResult> StopAll(IReadOnlyList<PlatformInfo> platforms, TimeSpan timeout, bool force, IOperationLog log, CancellationToken ct) =>
+        platforms.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(1, platforms.Count)).Select(p =>
+        {
+            try { return new StopResult(p, Stop(p, timeout, force, log, ct), null); }
+            catch (ExoBackupException e) { return new StopResult(p, StopOutcome.NotRunning, e); }
+        }).ToList();
+
     /// <summary>Guards against a reused PID: the process must be a JVM started with this catalina.base.</summary>
     static bool BelongsTo(int pid, string home)
     {

@@ -11,6 +11,27 @@ namespace ExoBackup.Engine.Restore;
 /// </summary>
 public static class SnapshotTest
 {
+    /// <summary>One verdict per part of each snapshot in the chain: its failures, each naming its file, or what passed (matched checksums counted).</summary>
+    public static List<PartVerdict> Summarize(IEnumerable<VerifyFinding> findings) =>
+        findings.GroupBy(f => (f.Snapshot, f.Part)).Select(g =>
+        {
+            var bad = g.Where(f => !f.Passed).ToList();
+            var matched = g.Count(f => f.Kind == FindingKind.ChecksumMatched);
+            var message = bad.Count > 0 ? string.Join("; ", bad.Select(f => f.Message))
+                : string.Join("; ", g.Where(f => f.Kind != FindingKind.ChecksumMatched).Select(f => f.Message).Prepend(matched > 0 ? $"{matched} file(s) checksum ok" : null).OfType<string>());
+            var files = string.Join(", ", (bad.Count > 0 ? bad : g.ToList()).Select(f => f.File).Where(f => f.Length > 0).Distinct());
+            return new PartVerdict(g.Key.Snapshot, g.Key.Part, bad.Count == 0, message, files);
+        }).ToList();
+
+    /// <summary>The error Test-ExoSnapshot writes when anything failed, or null.</summary>
+    public static ExoBackupException? Failure(string id, IReadOnlyList<VerifyFinding> findings)
+    {
+        var failed = findings.Where(f => !f.Passed).ToList();
+        return failed.Count == 0 ? null : new ExoBackupException("ExoBackup.SnapshotVerificationFailed", ErrorKind.InvalidData,
+            $"Snapshot {id} failed {failed.Count} check(s): {string.Join("; ", failed.Take(3).Select(f => f.Message))}", id,
+            "Do not rely on this snapshot; take a new full snapshot, and restore from an older one that passes if needed.");
+    }
+
     public static List<VerifyFinding> Run(SnapshotRepository repo, string id, VerifyLevel level, PlatformInfo? platform,
         string? user, string? password, IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
     {

@@ -9,8 +9,14 @@ namespace ExoBackup.Engine.Restore;
 
 public enum VerifyLevel { Checksum, Archive, Restore }
 
+/// <summary>What a finding is: most are one check with its own message; a matched checksum is one of many, counted.</summary>
+public enum FindingKind { Check, ChecksumMatched }
+
 /// <summary>One finding of Test-ExoSnapshot.</summary>
-public sealed record VerifyFinding(string Snapshot, string Part, string File, bool Passed, string Message);
+public sealed record VerifyFinding(string Snapshot, string Part, string File, bool Passed, string Message, FindingKind Kind = FindingKind.Check);
+
+/// <summary>The findings of one part of one snapshot, summed up: what Test-ExoSnapshot writes for it.</summary>
+public sealed record PartVerdict(string Snapshot, string Part, bool Passed, string Message, string Files);
 
 /// <summary>
 /// Checks snapshots: every file against SHA256SUMS and the manifest (Checksum); every archive
@@ -94,7 +100,7 @@ public static class SnapshotVerifier
             else if (manifestHash is not null && manifestHash != actual)
                 findings.Add(new VerifyFinding(id, part, file, false, $"{file}: the manifest's checksum differs from the file's."));
             else
-                findings.Add(new VerifyFinding(id, part, file, true, "checksum ok"));
+                findings.Add(new VerifyFinding(id, part, file, true, "checksum ok", FindingKind.ChecksumMatched));
         }
         foreach (var f in s.Storage.ListFiles(s.Folder))
         {

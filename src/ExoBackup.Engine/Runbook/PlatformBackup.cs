@@ -43,6 +43,27 @@ public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Down
 /// </summary>
 public static class PlatformBackup
 {
+    /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it).</summary>
+    public static string Plan(PlatformBackupRequest r)
+    {
+        var main = r.Platforms[0];
+        var c = r.Components;
+        string? databases = c.Contains(DatabaseParts.Component)
+            ? string.Join(", ", DatabaseTarget.From(main.Datasources, null, null).Select(t => t.Describe())
+                .DefaultIfEmpty(main.Datasources.Any(d => d.Engine == DatabaseEngine.Hsqldb) ? "HSQLDB (in the data dir)" : "no database"))
+            : null;
+        var what = new[]
+        {
+            c.Contains(PlatformParts.DataDir) ? $"data dir {main.Data.DataDir}" : null,
+            c.Contains(PlatformParts.Configuration) ? $"configuration {main.ConfDir}" : null,
+            databases,
+            c.Contains(ChatBackupService.Component) && main.Chat is not null ? $"chat {string.Join(',', main.Chat.Hosts)}/{main.Chat.Database}" : null,
+        }.OfType<string>();
+        var type = r.Type switch { SnapshotType.Differential => "Differential", SnapshotType.Incremental => "Incremental", _ => "Full" };
+        return $"{type} snapshot into {r.Repository}: {string.Join(", ", what)}"
+            + (r.StopPlatform ? $"; eXo stopped{(r.Platforms.Count > 1 ? $" on {r.Platforms.Count} nodes" : "")} meanwhile{(r.NoRestart ? " and left stopped" : " and started again")}" : "");
+    }
+
     public static PlatformBackupResult Run(PlatformBackupRequest r, IOperationLog log, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
@@ -66,13 +87,9 @@ public static class PlatformBackup
             {
                 down = Stopwatch.StartNew();
                 log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"stopping {running.Count} platform(s)", 2));
-                var errors = new List<ExoBackupException>();
-                Parallel.ForEach(running, p =>
-                {
-                    try { PlatformProcess.Stop(p, r.StopTimeout, r.ForceStop, log, ct); lock (stopped) stopped.Add(p); }
-                    catch (ExoBackupException e) { lock (errors) errors.Add(e); }
-                });
-                if (errors.Count > 0) throw errors[0];
+                var results = PlatformProcess.StopAll(running, r.StopTimeout, r.ForceStop, log, ct);
+                stopped.AddRange(results.Where(x => x.Error is null).Select(x => x.Platform));
+                if (results.FirstOrDefault(x => x.Error is not null)?.Error is { } error) throw error;
             }
             log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"taking the parts of {open.Id}", 5));
             RunParts(repo, open, main, r, log, ct);

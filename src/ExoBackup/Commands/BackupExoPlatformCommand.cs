@@ -80,17 +80,6 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
         var components = Component.Length == 0
             ? new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatBackupService.Component }
             : Component.Select(c => c.ToString()).ToHashSet();
-        var main = platforms[0];
-        var plan = $"{Type} snapshot into {ResolvePath(Repository)}: " + string.Join(", ",
-            new[]
-            {
-                components.Contains(PlatformParts.DataDir) ? $"data dir {main.Data.DataDir}" : null,
-                components.Contains(PlatformParts.Configuration) ? $"configuration {main.ConfDir}" : null,
-                components.Contains(DatabaseParts.Component) ? string.Join(", ", DatabaseTarget.From(main.Datasources, null, null).Select(t => t.Describe()).DefaultIfEmpty(main.Datasources.Any(d => d.Engine == Engine.Platform.DatabaseEngine.Hsqldb) ? "HSQLDB (in the data dir)" : "no database")) : null,
-                components.Contains(ChatBackupService.Component) && main.Chat is not null ? $"chat {string.Join(',', main.Chat.Hosts)}/{main.Chat.Database}" : null,
-            }.Where(x => x is not null))
-            + (StopPlatform ? $"; eXo stopped{(platforms.Count > 1 ? $" on {platforms.Count} nodes" : "")} meanwhile{(NoRestart ? " and left stopped" : " and started again")}" : "");
-        if (!ShouldProcess(main.Home, plan)) return;
         var request = new PlatformBackupRequest
         {
             Platforms = platforms,
@@ -110,6 +99,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             RunAs = RunAs,
             BreakStaleLock = Force,
         };
+        if (!ShouldProcess(platforms[0].Home, PlatformBackup.Plan(request))) return;
         var result = RunEngine((log, ct) => PlatformBackup.Run(request, log, ct));
         foreach (var part in result.Snapshot.Manifest.Parts)
             WriteVerbose($"{part.Key}: {(part.Ended - part.Started).TotalSeconds:0.0} s");

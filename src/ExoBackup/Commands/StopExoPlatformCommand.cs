@@ -40,14 +40,9 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
     protected override void EndProcessing()
     {
         if (_targets.Count == 0) return;
-        var results = RunEngine((log, ct) =>
-            _targets.AsParallel().WithDegreeOfParallelism(Math.Max(1, _targets.Count)).Select(t =>
-            {
-                try { return (t, PlatformProcess.Stop(t, TimeSpan.FromSeconds(Timeout), Force, log, ct), (ExoBackupException?)null); }
-                catch (ExoBackupException e) { return (t, StopOutcome.NotRunning, e); }
-            }).ToList());
+        var results = RunEngine((log, ct) => PlatformProcess.StopAll(_targets, TimeSpan.FromSeconds(Timeout), Force, log, ct));
         ExoBackupException? first = null;
-        foreach (var (target, outcome, error) in results)
+        foreach (var (target, outcome, error) in results.Select(r => (r.Platform, r.Outcome, r.Error)))
         {
             if (error is not null)
             {

@@ -38,23 +38,8 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
                 try { platform = PlatformDiscovery.Discover(home); } catch (Engine.ExoBackupException) { }
             return SnapshotTest.Run(repo, id, Mirror.To<Engine.Restore.VerifyLevel>(Level), platform, user, password, toolPaths, log, ct);
         });
-        // One result per part of each snapshot in the chain; the failures name their files.
-        foreach (var g in findings.GroupBy(f => (f.Snapshot, f.Part)))
-        {
-            var bad = g.Where(f => !f.Passed).ToList();
-            var checkedFiles = g.Count(f => f.Message == "checksum ok");
-            var message = bad.Count > 0 ? string.Join("; ", bad.Select(f => f.Message))
-                : string.Join("; ", g.Where(f => f.Message != "checksum ok").Select(f => f.Message).Prepend(checkedFiles > 0 ? $"{checkedFiles} file(s) checksum ok" : null).Where(m => m is not null));
-            WriteObject(new TestResult
-            {
-                SnapshotId = g.Key.Snapshot, Part = g.Key.Part, Level = Level, Passed = bad.Count == 0, Message = message,
-                File = string.Join(", ", (bad.Count > 0 ? bad : g.ToList()).Select(f => f.File).Where(f => f.Length > 0).Distinct()),
-            });
-        }
-        var failed = findings.Where(f => !f.Passed).ToList();
-        if (failed.Count > 0)
-            WriteError(ToErrorRecord(new Engine.ExoBackupException("ExoBackup.SnapshotVerificationFailed", Engine.ErrorKind.InvalidData,
-                $"Snapshot {id} failed {failed.Count} check(s): {string.Join("; ", failed.Take(3).Select(f => f.Message))}", id,
-                "Do not rely on this snapshot; take a new full snapshot, and restore from an older one that passes if needed.")));
+        foreach (var v in SnapshotTest.Summarize(findings))
+            WriteObject(new TestResult { SnapshotId = v.Snapshot, Part = v.Part, Level = Level, Passed = v.Passed, Message = v.Message, File = v.Files });
+        if (SnapshotTest.Failure(id, findings) is { } failure) WriteError(ToErrorRecord(failure));
     }
 }
