@@ -5,26 +5,21 @@ namespace ExoBackup.Engine.Archive;
 public enum EntryType : byte { File = (byte)'f', Directory = (byte)'d', Symlink = (byte)'l', Other = (byte)'o' }
 
 /// <summary>
-/// What lstat says of a path: type, permission bits, owner, size, mtime and ctime in nanoseconds, and
+/// What lstat says of a path (read with statx): type, permission bits, owner, size, mtime and ctime in nanoseconds, and
 /// the inode and device that tell a file replaced under the same name (0 where the platform has none).
 /// </summary>
 public readonly record struct FileStat(EntryType Type, int Mode, int Uid, int Gid, long Size, long MtimeNs,
     long CtimeNs = 0, long Inode = 0, long Device = 0);
 
 /// <summary>
-/// lstat and lchown through glibc, because .NET has no API for owners and nanosecond times.
-/// The struct stat layouts of x86_64 and aarch64 Linux are both handled; elsewhere FileSystemInfo
-/// is used (no owners, 100 ns times).
+/// statx (not following links) and lchown through glibc, because .NET has no API for owners and
+/// nanosecond times. struct statx has one layout on every architecture (see IO.StatX, which checks it
+/// at first use); elsewhere FileSystemInfo is used (no owners, 100 ns times).
 /// </summary>
 public static unsafe partial class FileStatReader
 {
-    const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000;
-
     static readonly bool UseLibc = OperatingSystem.IsLinux() &&
         RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
-
-    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int LStat(string path, byte* buf);
 
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LChown(string path, int uid, int gid);
@@ -37,6 +32,9 @@ public static unsafe partial class FileStatReader
 
     [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Access(string path, int mode);
+
+    /// <summary>Whether metadata, owners and the descriptor-based walk go through glibc (Linux on x86_64 or aarch64).</summary>
+    internal static bool Native => UseLibc;
 
     public static bool IsRoot => UseLibc && GetEuid() == 0;
 
@@ -59,39 +57,9 @@ public static unsafe partial class FileStatReader
     {
         if (UseLibc)
         {
-            var buf = stackalloc byte[256];
-            if (LStat(path, buf) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                throw errno switch
-                {
-                    2 or 20 => new FileNotFoundException($"'{path}' does not exist.", path),
-                    13 => new UnauthorizedAccessException($"Access to '{path}' is denied."),
-                    _ => new IOException($"lstat '{path}' failed (errno {errno})."),
-                };
-            }
-            int mode, uid, gid;
-            // Both layouts share dev 0, ino 8, size 48, mtim 88 and ctim 104; mode and owner differ.
-            if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
-            {
-                // dev 0, ino 8, nlink 16, mode 24, uid 28, gid 32, rdev 40, size 48, blksize 56, blocks 64, atim 72, mtim 88, ctim 104
-                mode = *(int*)(buf + 24); uid = *(int*)(buf + 28); gid = *(int*)(buf + 32);
-            }
-            else
-            {
-                // aarch64 generic layout: dev 0, ino 8, mode 16, nlink 20, uid 24, gid 28, rdev 32, pad 40, size 48, blksize 56, blocks 64, atim 72, mtim 88, ctim 104
-                mode = *(int*)(buf + 16); uid = *(int*)(buf + 24); gid = *(int*)(buf + 28);
-            }
-            long size = *(long*)(buf + 48), mtime = *(long*)(buf + 88) * 1_000_000_000 + *(long*)(buf + 96);
-            long ctime = *(long*)(buf + 104) * 1_000_000_000 + *(long*)(buf + 112), dev = *(long*)buf, ino = *(long*)(buf + 8);
-            var type = (mode & S_IFMT) switch
-            {
-                S_IFREG => EntryType.File,
-                S_IFDIR => EntryType.Directory,
-                S_IFLNK => EntryType.Symlink,
-                _ => EntryType.Other,
-            };
-            return new FileStat(type, mode & 0xFFF, uid, gid, type == EntryType.File ? size : 0, mtime, ctime, ino, dev);
+            var errno = IO.StatX.OfPath(path, out var st);
+            if (errno != 0) throw Failed(errno, path);
+            return st;
         }
         var info = new FileInfo(path);
         FileSystemInfo fsi = info.Exists ? info : new DirectoryInfo(path);
@@ -101,6 +69,14 @@ public static unsafe partial class FileStatReader
         var ns = (fsi.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
         return new FileStat(t, m, 0, 0, t == EntryType.File ? info.Length : 0, ns);
     }
+
+    /// <summary>The exception .NET would give for a failed stat or open of <paramref name="path"/>.</summary>
+    internal static Exception Failed(int errno, string path, string call = "statx") => errno switch
+    {
+        2 or 20 => new FileNotFoundException($"'{path}' does not exist.", path),
+        13 => new UnauthorizedAccessException($"Access to '{path}' is denied."),
+        _ => new IOException($"{call} '{path}' failed (errno {errno})."),
+    };
 
     /// <summary>What lstat says, or null when nothing has that name.</summary>
     public static FileStat? TryGet(string path)

@@ -3,7 +3,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using ExoBackup.Engine.IO;
 using ExoBackup.Engine.Repository;
+using Microsoft.Win32.SafeHandles;
 
 namespace ExoBackup.Engine.Archive;
 
@@ -48,7 +50,7 @@ public static class TreeBackup
             {
                 if (item.Stat.Type != EntryType.File) continue;
                 bytesToWrite += item.Stat.Size;
-                if (!FileStatReader.CanRead(item.FullPath, item.Stat)) unreadable.Add((item.FullPath, "permission denied"));
+                if (!item.CanRead()) unreadable.Add((item.FullPath, "permission denied"));
             }
         if (unreadable.Count > 0 && !o.SkipUnreadable)
             throw SourceUnreadable($"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5).Select(u => $"{u.Path} ({u.Why})"))}{(unreadable.Count > 5 ? "; …" : "")}",
@@ -199,11 +201,12 @@ public static class TreeBackup
         // would take stack for every file until the method returns (a stack overflow at a million files).
         var probe = new byte[1];
         long rehashed = 0;
-        foreach (var item in ScanAll(roots, o.Excluded, Unreadable, ct))
+        foreach (var listed in ScanAll(roots, o.Excluded, Unreadable, ct))
         {
             ct.ThrowIfCancellationRequested();
+            var item = listed;
             var st = item.Stat;
-            var e = new IndexEntry { Path = item.Path, Kind = (char)(byte)st.Type, Mode = st.Mode, Uid = st.Uid, Gid = st.Gid, MtimeNs = st.MtimeNs };
+            var e = EntryOf(item);
             switch (st.Type)
             {
                 case EntryType.Directory:
@@ -223,7 +226,7 @@ public static class TreeBackup
             var change = Compare(before, st);
             // Only ctime, inode or device moved (a chmod, a restore, a copy that kept the mtime): the
             // content may or may not differ, so it is read and hashed, and stored again only if it does.
-            if (change != Change.Content && ((change == Change.None && !o.CompareContent) || SameContent(item.FullPath, before!.Hash!)))
+            if (change != Change.Content && ((change == Change.None && !o.CompareContent) || SameContent(item, before!.Hash!)))
             {
                 if (change != Change.None || o.CompareContent) rehashed++;
                 e.Hash = before!.Hash;
@@ -231,9 +234,13 @@ public static class TreeBackup
                 queue.Add(new Work(WorkKind.Entry, item, e), ct);
                 continue;
             }
-            FileStream source;
-            try { source = new FileStream(item.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan); }
-            catch (FileNotFoundException) { continue; }
+            // Opened relative to the folder the walk listed it from, without following a link, and
+            // checked to be the file the walk saw: what the archive holds under this name is never
+            // what a link swapped in since points to (a root-only file under the eXo account's name).
+            SourceOpen opened;
+            SafeFileHandle? source;
+            FileStat now;
+            try { opened = item.Open(out source, out now); }
             catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
             {
                 if (!o.SkipUnreadable)
@@ -241,34 +248,62 @@ public static class TreeBackup
                 lock (part) part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
                 continue;
             }
-            queue.Add(new Work(WorkKind.FileStart, item, null), ct);
             var changed = false;
+            switch (opened)
+            {
+                case SourceOpen.Gone:
+                    continue; // deleted since it was listed
+                case SourceOpen.Link or SourceOpen.NotAFile:
+                    lock (part)
+                    {
+                        part.ChangedWhileRead.Add(item.Path);
+                        part.Skipped.Add($"{item.Path}: replaced by {(opened == SourceOpen.Link ? "a link" : "something that is not a file")} after it was listed; not followed, not in this part");
+                    }
+                    continue;
+                case SourceOpen.Replaced:
+                    // Another file under the same name since the walk: that one is read, with its own metadata.
+                    changed = true;
+                    item = item with { Stat = now };
+                    st = now;
+                    e = EntryOf(item);
+                    e.Size = st.Size;
+                    (e.CtimeNs, e.Inode, e.Device) = (st.CtimeNs, st.Inode, st.Device);
+                    break;
+            }
+            queue.Add(new Work(WorkKind.FileStart, item, null), ct);
+            FileStat after = default;
             using (source)
             {
                 var sha = ContentHash.Create();
-                long left = st.Size;
+                long left = st.Size, offset = 0;
+                var shrank = false;
                 while (left > 0)
                 {
                     ct.ThrowIfCancellationRequested();
                     var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(ChunkSize, left));
-                    var n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                    var n = RandomAccess.Read(source!, buffer.AsSpan(0, (int)Math.Min(buffer.Length, left)), offset);
                     if (n == 0)
                     {
                         // The file shrank while it was read: pad it to its announced size, and say so.
                         n = (int)Math.Min(buffer.Length, left);
                         Array.Clear(buffer, 0, n);
-                        changed = true;
+                        shrank = true;
                     }
-                    else sha.Append(buffer.AsSpan(0, n));
+                    else
+                    {
+                        sha.Append(buffer.AsSpan(0, n));
+                        offset += n;
+                    }
                     left -= n;
                     queue.Add(new Work(WorkKind.Chunk, item, null, buffer, n), ct);
                 }
-                if (!changed && st.Size > 0 && source.Read(probe, 0, 1) > 0) changed = true; // it grew
+                if (!shrank && st.Size > 0 && RandomAccess.Read(source!, probe, offset) > 0) shrank = true; // it grew
+                changed |= shrank;
                 e.Hash = ContentHash.Hex(sha);
+                // The descriptor read (fstat), not the name, which may hold another file by now.
+                try { after = item.StatOpen(source!); } catch (Exception) { }
             }
             e.Archive = snapshotId;
-            FileStat after;
-            try { after = FileStatReader.Get(item.FullPath); } catch (Exception) { after = default; }
             if (changed || after.Size != st.Size || after.MtimeNs != st.MtimeNs) lock (part) part.ChangedWhileRead.Add(item.Path);
             queue.Add(new Work(WorkKind.FileEnd, item, e), ct);
         }
@@ -320,29 +355,38 @@ public static class TreeBackup
             ? Change.None : Change.Identity;
     }
 
-    static bool SameContent(string path, string hash)
+    static IndexEntry EntryOf(in ScanItem item) => new()
+    {
+        Path = item.Path, Kind = (char)(byte)item.Stat.Type, Mode = item.Stat.Mode, Uid = item.Stat.Uid, Gid = item.Stat.Gid, MtimeNs = item.Stat.MtimeNs,
+    };
+
+    /// <summary>Whether the file (opened as for archiving it, and only if still the one listed) hashes to <paramref name="hash"/>.</summary>
+    static bool SameContent(in ScanItem item, string hash)
     {
         try
         {
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-            return ContentHash.Of(fs).Equals(hash, StringComparison.OrdinalIgnoreCase);
+            var opened = item.Open(out var file, out _);
+            using (file)
+            {
+                if (opened != SourceOpen.Same) return false; // read again, and dealt with, by the caller
+                var h = ContentHash.Create();
+                var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+                try
+                {
+                    for (long offset = 0; RandomAccess.Read(file!, buffer, offset) is var n and > 0; offset += n) h.Append(buffer.AsSpan(0, n));
+                }
+                finally { ArrayPool<byte>.Shared.Return(buffer); }
+                return ContentHash.Hex(h).Equals(hash, StringComparison.OrdinalIgnoreCase);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     static IEnumerable<ScanItem> ScanAll(IReadOnlyList<TreeRoot> roots, Func<string, bool> excluded, Action<string, Exception> unreadable, CancellationToken ct)
     {
+        // A root under a prefix is an entry itself (a folder, or a file such as conf/server.xml); the data dir's ("") is not.
         foreach (var root in roots)
-        {
-            FileStat st;
-            try { st = FileStatReader.Get(root.Source); }
-            catch (FileNotFoundException) { continue; }
-            catch (Exception e) when (e is UnauthorizedAccessException or IOException) { unreadable(root.Source, e); continue; }
-            if (root.Prefix.Length > 0)
-                yield return new ScanItem(root.Prefix, root.Source, st, st.Type == EntryType.Symlink ? new FileInfo(root.Source).LinkTarget : null);
-            if (st.Type == EntryType.Directory)
-                foreach (var item in TreeScanner.Scan(root.Source, root.Prefix, excluded, unreadable, ct))
-                    yield return item;
-        }
+            foreach (var item in TreeScanner.Scan(root.Source, root.Prefix, excluded, unreadable, ct, includeRoot: root.Prefix.Length > 0))
+                yield return item;
     }
 }

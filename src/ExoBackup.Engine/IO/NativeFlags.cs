@@ -14,6 +14,8 @@ internal static partial class NativeFlags
     public const int CloseOnExec = 0x80000, ReadOnly = 0;
 
     public const int NonBlock = 0x800;
+    /// <summary>O_NOCTTY and O_PATH, the same on x86_64 and in the generic layout.</summary>
+    public const int NoCtty = 0x100, PathOnly = 0x200000;
     const int F_DUPFD_CLOEXEC = 1030;
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
