@@ -63,7 +63,7 @@ public class PidFileTests : IDisposable
     public void Root_removes_no_pid_file_that_the_bundle_owner_does_not_own()
     {
         // Finding 2.8: CATALINA_PID in the eXo account's setenv-customize.sh named another service's PID file, holding 1.
-        if (!Archive.FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (it changes owners)");
+        if (!IO.FileStatReader.IsRoot) throw new InvalidOperationException("this test needs root (it changes owners)");
         var rootOnly = Directory.CreateDirectory(Path.Combine(_dir.Path, "root-only")).FullName;
         File.SetUnixFileMode(rootOnly, (UnixFileMode)0x1C0);
         var other = Path.Combine(rootOnly, "other-service.pid");
@@ -74,7 +74,7 @@ public class PidFileTests : IDisposable
         // A stale PID file of eXo's own, in the bundle, owned by its account: still removed.
         var own = Path.Combine(_bundle!.Home, "temp", "catalina.pid");
         File.WriteAllText(own, "4194000\n");
-        Archive.FileStatReader.SetOwner(own, 65534, 65534);
+        IO.FileStatReader.SetOwner(own, 65534, 65534);
         PlatformProcess.RemoveStalePidFile(_bundle.SetenvCustomize($"CATALINA_PID={own}\n").Discover());
         Assert.False(File.Exists(own));
     }

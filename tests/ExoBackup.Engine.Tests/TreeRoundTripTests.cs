@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ExoBackup.Engine.Archive;

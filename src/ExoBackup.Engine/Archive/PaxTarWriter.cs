@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Text;
 
 namespace ExoBackup.Engine.Archive;

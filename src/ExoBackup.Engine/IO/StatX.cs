@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using ExoBackup.Engine.Archive;
 
 namespace ExoBackup.Engine.IO;
 

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
-using ExoBackup.Engine.Archive;
 using Microsoft.Win32.SafeHandles;
 
 namespace ExoBackup.Engine.IO;

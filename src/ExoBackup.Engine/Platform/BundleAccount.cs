@@ -1,5 +1,5 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
-using ExoBackup.Engine.Archive;
 
 namespace ExoBackup.Engine.Platform;
 

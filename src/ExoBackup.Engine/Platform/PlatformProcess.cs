@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -221,13 +222,13 @@ public static partial class PlatformProcess
     /// </summary>
     static bool MayRemove(PlatformInfo p, string file)
     {
-        if (!Archive.FileStatReader.IsRoot) return true; // the caller removes only what it may anyway
+        if (!IO.FileStatReader.IsRoot) return true; // the caller removes only what it may anyway
         try
         {
-            var owner = Archive.FileStatReader.Get(p.Home).Uid;
-            var st = Archive.FileStatReader.Get(file);
-            var folder = Archive.FileStatReader.Get(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            return st.Type == Archive.EntryType.File && st.Uid == owner && folder.Uid == owner;
+            var owner = IO.FileStatReader.Get(p.Home).Uid;
+            var st = IO.FileStatReader.Get(file);
+            var folder = IO.FileStatReader.Get(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            return st.Type == IO.EntryType.File && st.Uid == owner && folder.Uid == owner;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }

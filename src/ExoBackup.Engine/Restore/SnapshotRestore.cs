@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using ExoBackup.Engine.Hashing;
 using System.Diagnostics;
 using System.Formats.Tar;

@@ -1,3 +1,4 @@
+using ExoBackup.Engine.IO;
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -41,13 +42,13 @@ public sealed class ExternalTool
     /// </summary>
     static string Trusted(string candidate)
     {
-        if (!Archive.FileStatReader.IsRoot) return candidate;
+        if (!IO.FileStatReader.IsRoot) return candidate;
         var real = File.ResolveLinkTarget(candidate, returnFinalTarget: true)?.FullName ?? candidate;
         foreach (var path in new[] { candidate, real, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(candidate))!, System.IO.Path.GetDirectoryName(real)! }.Distinct())
         {
-            var st = Archive.FileStatReader.Get(path);
-            if (st.Type == Archive.EntryType.Symlink) continue; // judged by what it points to, above
-            if ((st.Uid != 0 && st.Uid != Archive.FileStatReader.EffectiveUid) || (st.Mode & 0x12) != 0)
+            var st = IO.FileStatReader.Get(path);
+            if (st.Type == IO.EntryType.Symlink) continue; // judged by what it points to, above
+            if ((st.Uid != 0 && st.Uid != IO.FileStatReader.EffectiveUid) || (st.Mode & 0x12) != 0)
                 throw new ExoBackupException("ExoBackup.UnsafeTool", ErrorKind.PermissionDenied,
                     $"'{candidate}' is not run: '{path}' belongs to uid {st.Uid} or can be written by others (mode {Convert.ToString(st.Mode & 0xFFF, 8)}), so another account could change what root runs.",
                     candidate, "Install the tool where only root can write (Debian's packages do), or chown and chmod go-w what -ToolPath names.");

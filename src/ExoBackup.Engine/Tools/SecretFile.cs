@@ -29,8 +29,8 @@ public sealed class SecretFile : IDisposable
             if (Platform.PlatformProcess.IsAlive(pid)) continue;
             try
             {
-                var st = Archive.FileStatReader.Get(dir);
-                if (st.Type != Archive.EntryType.Directory || (st.Mode & 0xFFF) != 0x1C0 || (OperatingSystem.IsLinux() && st.Uid != Archive.FileStatReader.EffectiveUid)) continue;
+                var st = IO.FileStatReader.Get(dir);
+                if (st.Type != IO.EntryType.Directory || (st.Mode & 0xFFF) != 0x1C0 || (OperatingSystem.IsLinux() && st.Uid != IO.FileStatReader.EffectiveUid)) continue;
                 TreeDeleter.Delete(dir);
                 removed++;
             }

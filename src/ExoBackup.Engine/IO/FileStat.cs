@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ExoBackup.Engine.Archive;
+namespace ExoBackup.Engine.IO;
 
 public enum EntryType : byte { File = (byte)'f', Directory = (byte)'d', Symlink = (byte)'l', Other = (byte)'o' }
 
