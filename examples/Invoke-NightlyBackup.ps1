@@ -28,7 +28,7 @@ $type = if ($Today.DayOfWeek -eq $FullOn -or -not $haveFull) { 'Full' } else { '
 $snapshot = Backup-ExoPlatform -Platform $Platform -Repository $Repository -Type $type -StopPlatform
 if ($snapshot) {
     # Retention, and the unfinished snapshots of killed runs older than a day (never one still being written).
-    $removed = Remove-ExoSnapshot -Repository $Repository -KeepDaily $KeepDaily -KeepWeekly $KeepWeekly -KeepMonthly $KeepMonthly -IncompleteOlderThan 1 -Confirm:$false
+    $removed = Remove-ExoSnapshot -Repository $Repository -KeepDaily $KeepDaily -KeepWeekly $KeepWeekly -KeepMonthly $KeepMonthly -IncompleteOlderThan 1 -Confirm:$false -PassThru
     Write-Verbose "Removed $(@($removed).Count) snapshot(s) by retention."
 }
 $snapshot

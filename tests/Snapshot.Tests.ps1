@@ -119,7 +119,7 @@ Describe 'Chains: differential and incremental' {
     It 'applies retention without breaking a chain, and -WhatIf removes nothing' {
         Remove-ExoSnapshot -Repository $Repo -KeepLast 1 -WhatIf | Should -BeNullOrEmpty
         (Get-ExoSnapshot $Repo).Count | Should -Be 4
-        $removed = Remove-ExoSnapshot -Repository $Repo -KeepLast 1 -Confirm:$false
+        $removed = Remove-ExoSnapshot -Repository $Repo -KeepLast 1 -Confirm:$false -PassThru
         $removed.Id | Should -Be @($Inc2.Id, $Inc1.Id)
         (Get-ExoSnapshot $Repo).Id | Should -Be @($Full.Id, $Diff.Id)
         Get-ExoSnapshot $Repo -Latest | Test-ExoSnapshot -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
@@ -239,7 +239,7 @@ Describe 'Interruptions' {
         "$broke" | Should -Match 'Breaking the stale lock of .*that process is gone' 
         $null = $next | Backup-ExoConfiguration
         ($next | Complete-ExoSnapshot).Status | Should -Be 'Complete'
-        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
+        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false -PassThru).Status | Should -Be 'InProgress'
         Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
     }
     It 'replaces no folder that the bundle''s settings or a forged platform.home name unless the bundle''s owner owns it (finding 3.5)' -Skip:($IsWindows -or (id -u) -ne '0') {
@@ -297,7 +297,7 @@ Describe 'Interruptions' {
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $run.Output | Should -Match 'Breaking the stale lock'
         $run.Output | Should -Match 'Complete'
-        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false).Status | Should -Be 'InProgress'
+        (Remove-ExoSnapshot -Repository $repo -IncompleteOlderThan 0 -Confirm:$false -PassThru).Status | Should -Be 'InProgress'
         Get-ChildItem $repo -Filter '*.partial' | Should -BeNullOrEmpty
     }
     It 'takes -IncompleteOlderThan as days when it is a number, as it is when a TimeSpan' {

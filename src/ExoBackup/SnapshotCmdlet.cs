@@ -66,6 +66,15 @@ public sealed class SnapshotIdCompleter : IArgumentCompleter
         if (fakeBoundParameters["Repository"] is not string repo) return [];
         try
         {
+            // A relative -Repository is relative to the session's location, as the cmdlet will resolve it.
+            if (!Path.IsPathRooted(repo))
+            {
+                // The completer runs inside the session's pipeline: a nested Get-Location asks the session.
+                using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+                var here = ps.AddCommand("Microsoft.PowerShell.Management\\Get-Location").AddParameter("PSProvider", "FileSystem").Invoke<PathInfo>().FirstOrDefault();
+                if (here is null) return [];
+                repo = Path.Combine(here.ProviderPath, repo);
+            }
             return SnapshotRepository.Open(repo, false).List(true)
                 .Where(s => s.Id.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
                 .Reverse()

@@ -64,6 +64,9 @@ public sealed partial class SnapshotRepository
     public static SnapshotRepository Open(IRepositoryStorage storage, bool create)
     {
         var root = storage.Location;
+        if (storage is LocalFolderStorage { Root: var folder } && File.Exists(folder))
+            throw new ExoBackupException("ExoBackup.RepositoryNotFound", ErrorKind.ObjectNotFound,
+                $"'{root}' is a file; a repository is a folder.", root, "Give the repository's folder (or a new one), not a file in it.");
         if (storage.Stat(MarkerFile) is { IsFolder: false })
         {
             try
@@ -163,9 +166,11 @@ public sealed partial class SnapshotRepository
     }
 
     public SnapshotEntry Get(string id, bool includeIncomplete = true) =>
-        List(includeIncomplete).FirstOrDefault(s => s.Id == id)
-        ?? throw new ExoBackupException("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound,
-            $"No snapshot '{id}' in the repository '{Root}'.", id, "List the snapshots with Get-ExoSnapshot.");
+        List(includeIncomplete).FirstOrDefault(s => s.Id == id) ?? throw NotFound(Root, id, includeIncomplete);
+
+    public static ExoBackupException NotFound(string repository, string id, bool includeIncomplete) =>
+        new("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound, $"No snapshot '{id}' in the repository '{repository}'.", id,
+            includeIncomplete ? "List the snapshots with Get-ExoSnapshot -IncludeIncomplete." : "List the snapshots with Get-ExoSnapshot (-IncludeIncomplete also lists unfinished ones).");
 
     /// <summary>A complete snapshot to read (restore): ExoBackup.SnapshotDamaged when its manifest cannot be trusted.</summary>
     public SnapshotEntry GetComplete(string id)
@@ -216,6 +221,7 @@ public sealed partial class SnapshotRepository
                 type = SnapshotType.Full;
             }
         }
+        RefuseInside(platform);
         var id = SnapshotId.New(type, DateTimeOffset.UtcNow, existing.Select(s => s.Id));
         Lock(id, breakStaleLock, log);
         try
@@ -245,6 +251,20 @@ public sealed partial class SnapshotRepository
         {
             RepositoryLock.Release(Storage, id);
             throw;
+        }
+    }
+
+    /// <summary>A repository in a folder the snapshot backs up would take its own archives into the next one, and go with a restore of it.</summary>
+    void RefuseInside(PlatformInfo platform)
+    {
+        if (Storage is not LocalFolderStorage local) return;
+        foreach (var (folder, what) in new[] { (platform.Data.DataDir, "data dir"), (platform.ConfDir, "configuration folder") })
+        {
+            var rel = System.IO.Path.GetRelativePath(System.IO.Path.GetFullPath(folder), local.Root);
+            if (rel == "." || (!rel.StartsWith("..", StringComparison.Ordinal) && !System.IO.Path.IsPathRooted(rel)))
+                throw new ExoBackupException("ExoBackup.RepositoryInsideBundle", ErrorKind.InvalidArgument,
+                    $"The repository '{Root}' lies in the {what} {folder}, which the snapshot backs up: each backup would hold the ones before it, and a restore would replace the repository.",
+                    Root, "Keep the repository outside the bundle's data and configuration, ideally on another disk (DESIGN: a separated and dedicated storage).");
         }
     }
 

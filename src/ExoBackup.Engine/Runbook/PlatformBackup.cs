@@ -43,9 +43,13 @@ public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Down
 /// </summary>
 public static class PlatformBackup
 {
-    /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it).</summary>
+    /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it); a request that makes no sense is refused here, before anything stops.</summary>
     public static string Plan(PlatformBackupRequest r)
     {
+        if (r.NoRestart && !r.StopPlatform)
+            throw new ExoBackupException("ExoBackup.InvalidParameterCombination", ErrorKind.InvalidArgument,
+                "-NoRestart leaves eXo stopped after a backup that stopped it: it needs -StopPlatform.", null,
+                "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
         var main = r.Platforms[0];
         var c = r.Components;
         string? databases = c.Contains(DatabaseParts.Component)

@@ -99,7 +99,8 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             RunAs = RunAs,
             BreakStaleLock = Force,
         };
-        if (!ShouldProcess(platforms[0].Home, PlatformBackup.Plan(request))) return;
+        var plan = RunEngine((_, _) => PlatformBackup.Plan(request));
+        if (!ShouldProcess(platforms[0].Home, plan)) return;
         var result = RunEngine((log, ct) => PlatformBackup.Run(request, log, ct));
         foreach (var part in result.Snapshot.Manifest.Parts)
             WriteVerbose($"{part.Key}: {(part.Ended - part.Started).TotalSeconds:0.0} s");

@@ -38,6 +38,11 @@ public sealed class GetExoSnapshotCommand : ExoCmdlet
             result = result.Where(s => patterns.Any(p => p.IsMatch(s.Id)));
         }
         if (Latest) result = result.Where(s => s.Status == Engine.Repository.SnapshotStatus.Complete).TakeLast(1);
-        foreach (var s in result) WriteObject(ExoBackup.Snapshot.From(path, s));
+        var written = result.ToList();
+        foreach (var s in written) WriteObject(ExoBackup.Snapshot.From(path, s));
+        // An exact id that names nothing is an error about that input alone (as Get-Item's), not a silence.
+        foreach (var id in Id ?? [])
+            if (!WildcardPattern.ContainsWildcardCharacters(id) && !list.Any(s => s.Id.Equals(id, StringComparison.OrdinalIgnoreCase)))
+                WriteError(ToErrorRecord(SnapshotRepository.NotFound(path, id, IncludeIncomplete)));
     }
 }

@@ -24,6 +24,9 @@ public sealed class RemoveExoSnapshotCommand : SnapshotCmdlet
     /// <summary>Also remove unfinished snapshots (.partial) older than this (a number is days), unless a live process still writes them.</summary>
     [Parameter(ParameterSetName = ByPolicy), Days] public TimeSpan? IncompleteOlderThan { get; set; }
 
+    /// <summary>Write each removed snapshot (as it was before its removal); nothing is written without it.</summary>
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         var root = RepositoryPath;
@@ -47,6 +50,6 @@ public sealed class RemoveExoSnapshotCommand : SnapshotCmdlet
     {
         if (!ShouldProcess(removal.Snapshot.Id, removal.Action)) return;
         RunEngine((_, _) => SnapshotRemoval.Execute(repo, removal));
-        WriteObject(ExoBackup.Snapshot.From(repo.Root, removal.Snapshot));
+        if (PassThru) WriteObject(ExoBackup.Snapshot.From(repo.Root, removal.Snapshot));
     }
 }

@@ -1,0 +1,73 @@
+# What a careful PowerShell user expects of the cmdlets' surface: quiet removals, one error per
+# missing input, completion that resolves like the cmdlet, mistakes refused before anything happens.
+BeforeAll {
+    . (Join-Path $env:EXOBACKUP_TESTS 'Support/Common.ps1') -Name 'conventions-tests'
+    $B = New-Bundle 'exo' -FileCount 20 -LargeFileCount 0
+    $Repo = "$Root/repo"
+    $First = Invoke-Backup $B $Repo
+    $Second = Invoke-Backup $B $Repo 'Incremental'
+}
+AfterAll { Clear-TestRoot $Root }
+
+Describe 'Remove-ExoSnapshot' {
+    It 'writes nothing without -PassThru, and the removed snapshot with it' {
+        $r = "$Root/repo-remove"
+        $a = Invoke-Backup $B $r
+        $b = Invoke-Backup $B $r
+        Remove-ExoSnapshot -Repository $r -Id $a.Id -Confirm:$false | Should -BeNullOrEmpty
+        (Get-ExoSnapshot $r).Id | Should -Be @($b.Id)
+        $removed = Remove-ExoSnapshot -Repository $r -Id $b.Id -Confirm:$false -PassThru
+        $removed.Id | Should -Be $b.Id
+        Get-ExoSnapshot $r | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Get-ExoSnapshot -Id' {
+    It 'writes a non-terminating ObjectNotFound error for an exact id that names nothing, and goes on with the others' {
+        $found = Get-ExoSnapshot $Repo -Id '20200101T000000Z-full', $First.Id -ErrorVariable err -ErrorAction SilentlyContinue
+        $found.Id | Should -Be @($First.Id)
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ExoBackup.SnapshotNotFound*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'Get-ExoSnapshot'
+    }
+    It 'stays silent for a wildcard that matches nothing' {
+        Get-ExoSnapshot $Repo -Id '1999*' -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Tab completion of -Id' {
+    It 'resolves a relative -Repository against the current location' {
+        Push-Location $Root
+        try {
+            $line = 'Test-ExoSnapshot -Repository ./repo -Id '
+            $ids = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        } finally { Pop-Location }
+        $ids | Should -Contain $First.Id
+        $ids | Should -Contain $Second.Id
+    }
+}
+
+Describe 'Mistakes refused before anything happens' {
+    It 'says that a repository given as a file is a file' {
+        $file = "$Root/not-a-folder"
+        Set-Content $file 'x'
+        $e = { New-ExoSnapshot -Repository $file -Platform $B.Home } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.RepositoryNotFound*'
+        $e.Exception.Message | Should -Match 'is a file'
+        Get-Content $file | Should -Be 'x'
+    }
+    It 'refuses a repository inside the data dir or the configuration folder, leaving no lock and no snapshot' {
+        foreach ($inside in "$($B.DataDir)/backups", "$($B.Home)/gatein/conf/backups") {
+            $e = { New-ExoSnapshot -Repository $inside -Platform $B.Home } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.RepositoryInsideBundle*'
+            @(Get-ChildItem -Force $inside | Where-Object Name -ne 'exobackup-repository.json') | Should -BeNullOrEmpty
+        }
+    }
+    It 'refuses Backup-ExoPlatform -NoRestart without -StopPlatform, even with -WhatIf' {
+        $e = { Backup-ExoPlatform -Platform $B.Home -Repository "$Root/repo-norestart" -NoRestart -WhatIf } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.InvalidParameterCombination*'
+        Test-Path "$Root/repo-norestart" | Should -BeFalse
+    }
+}
