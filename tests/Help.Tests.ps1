@@ -26,6 +26,16 @@ Describe 'Help for <Name>' -ForEach $Cmdlets {
             ($h.Description.Text -join ' ').Length | Should -BeGreaterThan 10 -Because "-$p needs a description"
         }
     }
+    It 'gives every parameter its default value, as the cmdlet holds it' {
+        $instance = [Activator]::CreateInstance((Get-Command $Name).ImplementingType)
+        foreach ($p in $params) {
+            $h = $help.Parameters.Parameter | Where-Object Name -eq $p
+            $h.defaultValue | Should -Not -BeNullOrEmpty -Because "-$p needs its default in help"
+            $property = $instance.GetType().GetProperty($p)
+            $v = if ($property) { $property.GetValue($instance) }
+            if ($v -is [int] -or ($v -is [enum])) { $h.defaultValue | Should -Be "$v" -Because "-$p defaults to $v" }
+        }
+    }
     It 'has at least two examples, each with code and remarks' {
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
         foreach ($e in $help.Examples.Example) {

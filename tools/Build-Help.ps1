@@ -18,6 +18,18 @@ Import-Module (Join-Path (Resolve-Path $ModuleDir) 'ExoBackup.psd1') -Force
 $module = Get-Module ExoBackup
 $common = [System.Management.Automation.PSCmdlet]::CommonParameters
 
+function Get-DefaultText($Cmdlet, [string] $Name) {
+    <# A parameter's default as an instance of the cmdlet holds it before binding: the help can never disagree with the code. #>
+    $property = $Cmdlet.GetType().GetProperty($Name)
+    if (-not $property) { return 'False' } # -WhatIf and -Confirm, switches of PowerShell's own
+    $v = $property.GetValue($Cmdlet)
+    if ($null -eq $v) { 'None' }
+    elseif ($v -is [System.Management.Automation.SwitchParameter]) { if ($v.IsPresent) { 'True' } else { 'False' } }
+    elseif ($v -is [System.Collections.ICollection]) { if ($v.Count) { @($v) -join ', ' } else { 'None' } }
+    elseif ($v -is [string] -and $v -eq '') { 'None' }
+    else { "$v" }
+}
+
 function Read-HelpMarkdown([string] $File) {
     $doc = @{ Sections = [ordered]@{}; Examples = @(); Parameters = [ordered]@{}; Inputs = @(); Outputs = @() }
     $lines = Get-Content -LiteralPath $File
@@ -100,6 +112,7 @@ foreach ($cmd in Get-Command -Module ExoBackup -CommandType Cmdlet | Sort-Object
         }
     }
     $params = El command parameters $c $null
+    $instance = [Activator]::CreateInstance($cmd.ImplementingType)
     foreach ($name in $paramInfo.Keys | Sort-Object) {
         $p = $paramInfo[$name]
         $pe = El command parameter $params $null
@@ -114,6 +127,7 @@ foreach ($cmd in Get-Command -Module ExoBackup -CommandType Cmdlet | Sort-Object
         $d = El maml description $pe $null; Add-Paras $xml $d $text
         if ($p.ParameterType -ne [switch]) { $pv = El command parameterValue $pe $p.ParameterType.Name; $pv.SetAttribute('required', 'true') }
         $t = El dev type $pe $null; [void] (El maml name $t $p.ParameterType.FullName)
+        [void] (El dev defaultValue $pe (Get-DefaultText $instance $name))
     }
     foreach ($extra in $doc.Parameters.Keys | Where-Object { -not $paramInfo.ContainsKey($_) }) {
         throw "$file documents -$extra, which $($cmd.Name) does not have"
