@@ -218,6 +218,13 @@ Describe 'A running eXo' -Skip:$NoTomcat {
         $s = Get-ExoSnapshot $Repo -Latest
         { $s | Restore-ExoSnapshot -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.PlatformRunning,*'
     }
+    It 'refuses before asking for confirmation, and -WhatIf says the real run would be refused' {
+        $s = Get-ExoSnapshot $Repo -Latest
+        # -Confirm would prompt (and fail in this non-interactive host) if the check came after the question.
+        { $s | Restore-ExoSnapshot -Confirm } | Should -Throw -ErrorId 'ExoBackup.PlatformRunning,*'
+        $s | Restore-ExoSnapshot -WhatIf -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match 'would be refused: eXo at .* is running'
+    }
 }
 
 Describe 'Interruptions' {

@@ -81,6 +81,13 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             ChatMethod = Mirror.To<Engine.Chat.ChatMethod>(ChatMethod),
         };
         var restorers = RunEngine((_, _) => SnapshotRestore.Select(snapshot, Component.Select(c => c.ToString()).ToList()));
+        // Refused before anyone is asked to confirm; under -WhatIf, said in a warning beside the plan.
+        if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+        {
+            try { SnapshotRestore.RequireStopped(platform); }
+            catch (Engine.ExoBackupException e) { WriteWarning($"The restore would be refused: {e.Message}"); }
+        }
+        else RunEngine((_, _) => SnapshotRestore.RequireStopped(platform));
         var chosen = restorers.Where(r => ShouldProcess(home, r.Describe(snapshot, request))).ToList();
         if (chosen.Count == 0) return;
         var results = RunEngine((log, ct) => SnapshotRestore.Run(repo, snapshot, chosen, request, log, ct));
