@@ -71,3 +71,36 @@ Describe 'Mistakes refused before anything happens' {
         Test-Path "$Root/repo-norestart" | Should -BeFalse
     }
 }
+
+Describe 'Default views at 80 and 120 columns' {
+    It 'show a snapshot''s id, age, state, size and parent within <_> columns, parts at 120' -ForEach 80, 120 {
+        $width = $_
+        $text = Get-ExoSnapshot $Repo | Out-String -Width $width
+        $lines = @($text -split "`r?`n" | Where-Object { $_ })
+        foreach ($l in $lines) { $l.Length | Should -BeLessOrEqual $width }
+        $header = $lines[0]
+        foreach ($column in 'Id', 'Age', 'State', 'Size', 'Down', 'Parent') { $header | Should -Match "\b$column\b" }
+        $row = $lines | Where-Object { $_ -like "$($Second.Id)*" }
+        $row | Should -Match 'Offline'
+        $row | Should -Match '\d+(\.\d)? (B|KiB|MiB|GiB)'
+        $row | Should -Match ([regex]::Escape($First.Id.Split('-')[0]))
+        if ($width -ge 120) { $row | Should -Match 'data' }
+    }
+    It 'show a part by name with its sizes within 80 columns' {
+        $text = $Second.Parts | Out-String -Width 80
+        $text -split "`r?`n" | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        $text | Should -Match 'DataDir'
+        $text | Should -Match 'Source'
+        $text | Should -Match 'Stored'
+    }
+    It 'show where a restore kept the replaced data, even at 80 columns' {
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Second.Id -Component Configuration -Confirm:$false
+        $text = $r | Out-String -Width 80
+        $text -split "`r?`n" | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        $text | Should -Match 'PreviousDataKeptAt'
+        $text | Should -Match 'Restored\s+: [\d,]+ files?, [\d.]+ (B|KiB|MiB)'
+        # Wrapped, never cut: every kept path is on screen whole.
+        $flat = $text -replace '\s+', ''
+        foreach ($kept in @($r).PreviousDataKeptAt) { $flat | Should -Match ([regex]::Escape($kept)) }
+    }
+}
