@@ -25,6 +25,7 @@
         'Test-ExoSnapshot'
         'Restore-ExoSnapshot'
         'Remove-ExoSnapshot'
+        'Register-ExoBackupSchedule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -98,7 +98,7 @@ Describe 'Install-Prerequisite' -Skip:$IsWindows {
     }
 
     It 'knows every package build.ps1 installs' {
-        (Get-Prerequisite).Package | Should -Be tomcat10, default-jdk-headless, postgresql, mariadb-server, mariadb-client, zstd, pigz, hyperfine
+        (Get-Prerequisite).Package | Should -Be tomcat10, default-jdk-headless, postgresql, mariadb-server, mariadb-client, zstd, pigz, hyperfine, systemd
     }
 }
 

@@ -12,6 +12,7 @@ $script:Probes = [ordered]@{
     'zstd'                 = { [bool](Get-Command zstd -CommandType Application -ErrorAction Ignore) }
     'pigz'                 = { [bool](Get-Command pigz -CommandType Application -ErrorAction Ignore) }
     'hyperfine'            = { [bool](Get-Command hyperfine -CommandType Application -ErrorAction Ignore) }
+    'systemd'              = { [bool](Get-Command systemd-analyze -CommandType Application -ErrorAction Ignore) }
 }
 
 function Invoke-Native {

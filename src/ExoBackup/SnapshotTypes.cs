@@ -137,3 +137,16 @@ public sealed class RestoreResult
     public long Records { get; init; }
     public TimeSpan Duration { get; init; }
 }
+
+/// <summary>A runbook's systemd units, as Register-ExoBackupSchedule wrote them.</summary>
+public sealed class BackupSchedule
+{
+    public string Name { get; init; } = "";
+    public string Script { get; init; } = "";
+    public string OnCalendar { get; init; } = "";
+    public string ServicePath { get; init; } = "";
+    public string TimerPath { get; init; } = "";
+    public string Service { get; init; } = "";
+    public string Timer { get; init; } = "";
+    public override string ToString() => Name;
+}

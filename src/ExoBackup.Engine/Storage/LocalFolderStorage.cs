@@ -89,27 +89,16 @@ public sealed class LocalFolderStorage : IRepositoryStorage
         return length is { } n ? new RangeReadStream(stream, n) : stream;
     }
 
-    public void Save(string name, ReadOnlySpan<byte> content)
-    {
-        var path = PathOf(name);
-        var temp = TemporaryName(path);
-        try
-        {
-            WriteSynced(temp, content, FileMode.CreateNew);
-            AtomicFiles.Rename(temp, path);
-        }
-        finally { if (File.Exists(temp)) File.Delete(temp); }
-        AtomicFiles.SyncDirectory(Path.GetDirectoryName(path)!);
-    }
+    public void Save(string name, ReadOnlySpan<byte> content) => DurableFile.Write(PathOf(name), content);
 
     public bool SaveNew(string name, ReadOnlySpan<byte> content)
     {
         var path = PathOf(name);
         RemoveLeftTemporaries(path);
-        var temp = TemporaryName(path);
+        var temp = DurableFile.TemporaryName(path);
         try
         {
-            WriteSynced(temp, content, FileMode.CreateNew);
+            DurableFile.WriteSynced(temp, content, FileMode.CreateNew);
             if (AtomicFiles.LinkNoReplace(temp, path) == NoReplaceResult.Exists) return false;
             AtomicFiles.SyncDirectory(Path.GetDirectoryName(path)!);
             return true;
@@ -120,10 +109,8 @@ public sealed class LocalFolderStorage : IRepositoryStorage
         }
     }
 
-    // <name>.<pid>.<random>.<host>.tmp: what a writer killed between writing and renaming (or linking)
-    // leaves is recognisable as such, and as this host's (on shared storage another host's PIDs mean nothing).
-    static string TemporaryName(string path) => $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.{Environment.MachineName}.tmp";
-
+    // DurableFile's temporary names (<name>.<pid>.<random>.<host>.tmp) say whose they are: only this
+    // host's are judged (on shared storage another host's PIDs mean nothing).
     /// <summary>What writers of this host killed before they renamed a temporary file left beside <paramref name="path"/>.</summary>
     static void RemoveLeftTemporaries(string path)
     {
@@ -137,14 +124,6 @@ public sealed class LocalFolderStorage : IRepositoryStorage
             if (host == Environment.MachineName && int.TryParse(fields[0], out var pid) && !Platform.PlatformProcess.IsAlive(pid))
                 try { File.Delete(left); } catch (IOException) { }
         }
-    }
-
-    static void WriteSynced(string path, ReadOnlySpan<byte> content, FileMode mode)
-    {
-        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var fs = PrivateFiles.OpenWrite(path, mode, 1 << 16);
-        fs.Write(content);
-        fs.Flush(true);
     }
 
     public bool Rename(string from, string to)
