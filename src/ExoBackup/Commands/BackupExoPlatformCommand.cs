@@ -4,6 +4,7 @@ using ExoBackup.Engine.Chat;
 using ExoBackup.Engine.Databases;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
+using ExoBackup.Engine.Reporting;
 using ExoBackup.Engine.Runbook;
 
 namespace ExoBackup.Commands;
@@ -71,6 +72,12 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
 
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>A dead man's switch: pinged at &lt;url&gt;/start, then &lt;url&gt; on success or &lt;url&gt;/fail (healthchecks.io's convention).</summary>
+    [Parameter] public Uri? PingUrl { get; set; }
+
+    /// <summary>A Prometheus textfile (node_exporter's textfile collector) rewritten after each run.</summary>
+    [Parameter] public string? MetricsFile { get; set; }
+
     protected override void ProcessRecord() => _homes.AddRange(Platform.Select(ResolvePath));
 
     protected override void EndProcessing()
@@ -101,7 +108,8 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
         };
         var plan = RunEngine((_, _) => PlatformBackup.Plan(request));
         if (!ShouldProcess(platforms[0].Home, plan)) return;
-        var result = RunEngine((log, ct) => PlatformBackup.Run(request, log, ct));
+        var monitor = new MonitorOptions { PingUrl = PingUrl, MetricsFile = MetricsFile is null ? null : ResolvePath(MetricsFile) };
+        var result = RunEngine((log, ct) => BackupMonitor.Run(request, monitor, log, ct));
         foreach (var part in result.Snapshot.Manifest.Parts)
             WriteVerbose($"{part.Key}: {(part.Ended - part.Started).TotalSeconds:0.0} s");
         if (result.Downtime is { } d) WriteVerbose($"eXo was down for {d.TotalSeconds:0.0} s.");
