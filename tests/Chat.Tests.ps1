@@ -53,14 +53,14 @@ Describe 'Chat round trip with the driver' {
         $bad = [pscredential]::new('chat', (ConvertTo-SecureString 'Wrong-Chat-99' -AsPlainText -Force))
         $s = New-ExoSnapshot $repo $B.Home
         $err = $null
-        try { $s | Backup-ExoChat -Method Driver -Credential $bad } catch { $err = $_ }
+        try { $s | Backup-ExoChat -ChatMethod Driver -Credential $bad } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.DatabaseAuthenticationFailed,*'
         "$err" | Should -Not -Match 'Wrong-Chat-99'
         $s | Remove-ExoSnapshot -Confirm:$false
     }
     It 'says when the chat server is unreachable' {
         $s = New-ExoSnapshot $repo $B.Home
-        { $s | Backup-ExoChat -Method Driver -Server "127.0.0.1:$(Get-Random -Minimum 20000 -Maximum 30000)" } | Should -Throw -ErrorId 'ExoBackup.DatabaseUnreachable,*'
+        { $s | Backup-ExoChat -ChatMethod Driver -Server "127.0.0.1:$(Get-Random -Minimum 20000 -Maximum 30000)" } | Should -Throw -ErrorId 'ExoBackup.DatabaseUnreachable,*'
         $s | Remove-ExoSnapshot -Confirm:$false
     }
 }
@@ -70,11 +70,11 @@ Describe 'Stand-in mongodump and mongorestore' {
         $repo = "$Root/repo-standin"
         # The template a stand-in mongodump copies: a real dump in mongodump's layout, by the driver.
         $t = New-ExoSnapshot "$Root/repo-template" $B.Home
-        $null = $t | Backup-ExoChat -Method Driver
+        $null = $t | Backup-ExoChat -ChatMethod Driver
         $env:EXOBACKUP_STANDIN_TEMPLATE = "$($t.Path)/chat"
     }
     AfterAll { $env:EXOBACKUP_STANDIN_MODE = '' }
-    It 'is preferred by -Method Auto, gets the password only through a 0600 --config file, and its output is checked' {
+    It 'is preferred by -ChatMethod Auto, gets the password only through a 0600 --config file, and its output is checked' {
         $env:EXOBACKUP_STANDIN_MODE = 'ok'
         $s = New-ExoSnapshot $repo $B.Home
         $p = $s | Backup-ExoChat -ToolPath $StandIns
@@ -116,12 +116,12 @@ Describe 'A chat restore killed at any point' -Tag Reliability {
     BeforeAll {
         $repo = "$Root/repo-kill"
         $S = New-ExoSnapshot $repo $B.Home
-        $null = $S | Backup-ExoChat -Method Driver
+        $null = $S | Backup-ExoChat -ChatMethod Driver
         $Snap = $S | Complete-ExoSnapshot
         $Restore = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$repo' -Id '$($Snap.Id)' -Component Chat -Database chat_live -ChatMethod Driver -Force -Confirm:`$false"
         function Get-ChatCounts {
             # What the database holds now, read by a backup of it.
-            $p = New-ExoSnapshot "$Root/repo-probe" $B.Home | Backup-ExoChat -Method Driver -Database chat_live
+            $p = New-ExoSnapshot "$Root/repo-probe" $B.Home | Backup-ExoChat -ChatMethod Driver -Database chat_live
             Get-ExoSnapshot "$Root/repo-probe" -IncludeIncomplete | Remove-ExoSnapshot -Confirm:$false | Out-Null
             $p.Details.documentCounts | ConvertFrom-Json -AsHashtable
         }
@@ -158,7 +158,7 @@ Describe 'Chat against a real MongoDB' {
         if (-not $env:EXOBACKUP_TEST_MONGODB_URI) { Set-ItResult -Skipped -Because 'EXOBACKUP_TEST_MONGODB_URI is not set: no MongoDB server can be installed on this machine (the test server in tests/Support stands in)'; return }
         $uri = [uri]$env:EXOBACKUP_TEST_MONGODB_URI
         $s = New-ExoSnapshot "$Root/repo-real" $B.Home
-        $p = $s | Backup-ExoChat -Method Driver -Server "$($uri.Host):$($uri.Port)" -Database $uri.AbsolutePath.Trim('/')
+        $p = $s | Backup-ExoChat -ChatMethod Driver -Server "$($uri.Host):$($uri.Port)" -Database $uri.AbsolutePath.Trim('/')
         $p.Details.serverVersion | Should -Not -BeNullOrEmpty
         $done = $s | Complete-ExoSnapshot
         Test-ExoSnapshot -Repository "$Root/repo-real" -Id $done.Id -Level Archive | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty

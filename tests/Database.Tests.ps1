@@ -392,7 +392,7 @@ Describe 'SQL Server against a real server' {
         $b = New-Bundle 'mssql' -Database SqlServer -DatabaseHost $sqlHost -DatabasePort $(if ($port) { $port } else { 1433 }) `
             -DatabaseName $database -DatabaseUser $user -DatabasePassword $password -FileCount 2 -LargeFileCount 0
         $s = New-ExoSnapshot "$Root/repo-mssql" $b.Home
-        $p = $s | Backup-ExoDatabase -ServerPath $env:EXOBACKUP_TEST_SQLSERVER_PATH
+        $p = $s | Backup-ExoDatabase -ServerBackupPath $env:EXOBACKUP_TEST_SQLSERVER_PATH
         $p.Tool | Should -Be 'BACKUP DATABASE'
         $done = $s | Complete-ExoSnapshot
         $r = Restore-ExoSnapshot -Repository "$Root/repo-mssql" -Id $done.Id -Component Database -Database "$($database)_exobackup_copy" -Force -Confirm:$false

@@ -46,7 +46,7 @@ Describe 'Tab completion' {
     It 'completes components, datasources and methods' {
         Complete 'Restore-ExoSnapshot -Component Da' | Sort-Object | Should -Be @('Database', 'DataDir')
         Complete 'Backup-ExoDatabase -Datasource j' | Should -Be @('jcr', 'jpa')
-        Complete 'Backup-ExoChat -Method D' | Should -Be @('Driver')
+        Complete 'Backup-ExoChat -ChatMethod D' | Should -Be @('Driver')
     }
 }
 

@@ -10,6 +10,12 @@ BeforeDiscovery {
         @{ Concept = 'credential'; Name = 'Credential'; Element = 'System.Management.Automation.PSCredential'; Aliases = @(); Synonyms = @('Cred', 'SqlCredential', 'DatabaseCredential') }
         @{ Concept = 'component'; Name = 'Component'; Element = 'ExoBackup.SnapshotComponent'; Aliases = @(); Synonyms = @('Components', 'Part', 'Parts') }
         @{ Concept = 'tool path'; Name = 'ToolPath'; Element = 'System.String'; Aliases = @(); Synonyms = @('Tool', 'Tools', 'ToolsPath', 'BinPath') }
+        @{ Concept = 'chat method'; Name = 'ChatMethod'; Element = 'ExoBackup.ChatBackupMethod'; Aliases = @(); Synonyms = @('Method', 'MongoMethod') }
+        # A path on the database server (SQL Server writes and reads there), never a local one.
+        @{ Concept = 'server-side backup folder'; Name = 'ServerBackupPath'; Element = 'System.String'; Aliases = @(); Synonyms = @('ServerPath', 'BackupDirectory') }
+        @{ Concept = 'server-side data folder'; Name = 'ServerDataPath'; Element = 'System.String'; Aliases = @(); Synonyms = @('DataFilePath', 'DataPath') }
+        # A file filter is -Include: -Path reads as the backup's location to a dbatools user.
+        @{ Concept = 'file filter'; Name = 'Include'; Element = 'System.String'; Aliases = @(); Synonyms = @('Path', 'Filter', 'Files') }
     )
     $Uses = foreach ($c in Get-Command -Module ExoBackup -CommandType Cmdlet) {
         foreach ($p in $c.Parameters.Values) {

@@ -106,7 +106,7 @@ Describe 'Chains: differential and incremental' {
     }
     It 'restores only matching files with -Path, keeping those it replaces' {
         Set-Content "$($B.DataDir)/files/added.txt" 'changed after the backup'
-        $r = Restore-ExoSnapshot -Repository $Repo -Id $Inc2.Id -Component DataDir -Path 'files/added.txt' -Confirm:$false
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Inc2.Id -Component DataDir -Include 'files/added.txt' -Confirm:$false
         $r.Items | Should -Be 1
         $r.ItemKind | Should -Be "files"
         Get-Content "$($B.DataDir)/files/added.txt" | Should -Be 'edited'

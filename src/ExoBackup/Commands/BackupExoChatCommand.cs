@@ -9,7 +9,8 @@ namespace ExoBackup.Commands;
 [OutputType(typeof(BackupPart))]
 public sealed class BackupExoChatCommand : SnapshotCmdlet
 {
-    [Parameter] public ChatBackupMethod Method { get; set; } = ChatBackupMethod.Auto;
+    /// <summary>mongodump where installed (Auto), or always one way: the same name as Restore-ExoSnapshot's.</summary>
+    [Parameter, Alias("Method")] public ChatBackupMethod ChatMethod { get; set; } = ChatBackupMethod.Auto;
 
     /// <summary>Hosts (host:port, comma-separated) instead of chat.properties' dbServerHosts.</summary>
     [Parameter] public string? Server { get; set; }
@@ -37,6 +38,6 @@ public sealed class BackupExoChatCommand : SnapshotCmdlet
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
         BackUpPart(Platform, "the chat database", (_, open, platform, log, ct) =>
-            ChatBackupService.Backup(open, ChatTarget.Resolve(platform, ConnectionString, Server, Database, user, password), Mirror.To<ChatMethod>(Method), toolPaths, log, ct));
+            ChatBackupService.Backup(open, ChatTarget.Resolve(platform, ConnectionString, Server, Database, user, password), Mirror.To<ChatMethod>(ChatMethod), toolPaths, log, ct));
     }
 }

@@ -28,14 +28,14 @@ public sealed class BackupExoDatabaseCommand : SnapshotCmdlet
     public int Jobs { get; set; } = 1;
 
     /// <summary>SQL Server: a folder the server can write its backup file into.</summary>
-    [Parameter] public string? ServerPath { get; set; }
+    [Parameter, Alias("ServerPath")] public string? ServerBackupPath { get; set; }
 
     /// <summary>Back up this bundle's datasources instead of the snapshot's platform.</summary>
     [Parameter, Alias("Home")] public string? Platform { get; set; }
 
     protected override void ProcessRecord()
     {
-        var options = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs, ServerPath = ServerPath };
+        var options = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs, ServerPath = ServerBackupPath };
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
         BackUpParts(Platform, "the databases", (repo, open, platform, log, ct) =>

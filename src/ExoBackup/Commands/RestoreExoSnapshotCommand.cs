@@ -18,7 +18,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     [Parameter] public string? DataDir { get; set; }
 
     /// <summary>Restore only the files matching these patterns (in place; replaced files are kept).</summary>
-    [Parameter] public string[] Path { get; set; } = [];
+    [Parameter] public string[] Include { get; set; } = [];
 
     /// <summary>Apply every owner the snapshot's index names; by default an owner other than the target's becomes the target's (a warning says how many).</summary>
     [Parameter] public SwitchParameter KeepOwner { get; set; }
@@ -47,7 +47,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     [Parameter] public ChatBackupMethod ChatMethod { get; set; } = ChatBackupMethod.Auto;
 
     /// <summary>SQL Server: the folder, on the server, for the restored data and log files (RESTORE … MOVE).</summary>
-    [Parameter] public string? DataFilePath { get; set; }
+    [Parameter, Alias("DataFilePath")] public string? ServerDataPath { get; set; }
 
     /// <summary>PostgreSQL: restore with this many jobs.</summary>
     [Parameter]
@@ -65,7 +65,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
         {
             Platform = platform,
             DataDir = DataDir is null ? null : ResolvePath(DataDir),
-            PathFilter = Path,
+            PathFilter = Include,
             DiscardReplaced = Force,
             KeepOwners = KeepOwner,
             KeepSpecialModes = KeepSpecialMode,
@@ -75,7 +75,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             Password = Credential?.GetNetworkCredential().Password,
             ToolPaths = ToolPath.Select(ResolvePath).ToList(),
             Jobs = Jobs,
-            DataFilePath = DataFilePath,
+            DataFilePath = ServerDataPath,
             // -Database names the chat database when chat alone is restored.
             ChatDatabase = Component is [SnapshotComponent.Chat] ? Database : null,
             ChatMethod = Mirror.To<Engine.Chat.ChatMethod>(ChatMethod),
