@@ -104,3 +104,27 @@ Describe 'Default views at 80 and 120 columns' {
         foreach ($kept in @($r).PreviousDataKeptAt) { $flat | Should -Match ([regex]::Escape($kept)) }
     }
 }
+
+Describe 'Backup-ExoPlatform reaches every option of the part cmdlets' {
+    It 'takes each part cmdlet''s options, under the same name or the one named here' {
+        # The part cmdlets' own inputs (the snapshot, the bundle) and what the one-call backup names for chat.
+        $own = 'Snapshot', 'Repository', 'Id', 'Platform', 'WhatIf', 'Confirm'
+        $renamed = @{ 'Backup-ExoChat' = @{ Credential = 'ChatCredential'; ConnectionString = 'ChatConnectionString'; Server = 'ChatConnectionString'; Database = 'ChatConnectionString' } }
+        $platform = (Get-Command Backup-ExoPlatform).Parameters.Keys
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters
+        foreach ($part in 'Backup-ExoDataDir', 'Backup-ExoConfiguration', 'Backup-ExoDatabase', 'Backup-ExoChat') {
+            foreach ($p in (Get-Command $part).Parameters.Keys | Where-Object { $_ -notin $common -and $_ -notin $own }) {
+                $name = if ($renamed[$part] -and $renamed[$part][$p]) { $renamed[$part][$p] } else { $p }
+                $platform | Should -Contain $name -Because "$part -$p must be reachable from Backup-ExoPlatform"
+            }
+        }
+    }
+    It 'refuses a platform on SQL Server without -ServerBackupPath before anything stops, even with -WhatIf' {
+        $sql = New-Bundle 'exo-mssql' -FileCount 5 -LargeFileCount 0 -Database SqlServer
+        $e = { Backup-ExoPlatform -Platform $sql.Home -Repository "$Root/repo-mssql" -StopPlatform -WhatIf } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.ServerPathRequired*'
+        $e.Exception.Message | Should -Match 'ServerBackupPath'
+        { Backup-ExoPlatform -Platform $sql.Home -Repository "$Root/repo-mssql" -StopPlatform } | Should -Throw -ErrorId 'ExoBackup.ServerPathRequired,*'
+        Test-Path "$Root/repo-mssql" | Should -BeFalse
+    }
+}

@@ -10,8 +10,12 @@ public static class DatabaseParts
 {
     public const string Component = "Database";
 
-    public static List<PartRecord> Backup(SnapshotRepository repo, SnapshotEntry snapshot, PlatformInfo platform, IReadOnlyList<string> datasources,
-        string? user, string? password, DumpOptions options, IOperationLog log, CancellationToken ct)
+    /// <summary>
+    /// The datasources a part would take, or the error that says why it cannot: none matches, an engine
+    /// that cannot be dumped, an option the engine needs (SQL Server's folder on the server). Backup-ExoPlatform
+    /// asks before it stops eXo, so that a night is not spent stopped for a part refused at once.
+    /// </summary>
+    public static List<DatasourceInfo> Check(PlatformInfo platform, IReadOnlyList<string> datasources, DumpOptions options)
     {
         var chosen = platform.Datasources.Where(d => datasources.Count == 0 || datasources.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (chosen.Count == 0)
@@ -20,6 +24,15 @@ public static class DatabaseParts
                 "Get-ExoPlatform lists the datasources it found, and why any is missing (Notes).");
         foreach (var d in chosen.Where(d => d.Engine is DatabaseEngine.Oracle or DatabaseEngine.Unknown))
             DatabaseDumpers.For(d.Engine); // throws the engine's NotSupported error
+        if (options.ServerPath is null && chosen.FirstOrDefault(d => d.Engine == DatabaseEngine.SqlServer) is { } sql)
+            throw SqlServerDumper.NoServerPath($"{sql.Name} ({sql.Host}/{sql.Database})");
+        return chosen;
+    }
+
+    public static List<PartRecord> Backup(SnapshotRepository repo, SnapshotEntry snapshot, PlatformInfo platform, IReadOnlyList<string> datasources,
+        string? user, string? password, DumpOptions options, IOperationLog log, CancellationToken ct)
+    {
+        var chosen = Check(platform, datasources, options);
         bool Running() => PlatformProcess.FindPid(platform) is not null;
         var parts = new List<PartRecord>();
 

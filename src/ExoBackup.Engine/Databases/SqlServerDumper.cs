@@ -103,11 +103,15 @@ public sealed class SqlServerDumper : IDatabaseDumper
         return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts), new Dictionary<string, string>());
     }
 
+    /// <summary>SQL Server writes its backup file itself, on its own machine: without a folder there, nothing can be taken.</summary>
+    internal static ExoBackupException NoServerPath(string target) =>
+        new("ExoBackup.ServerPathRequired", ErrorKind.InvalidArgument,
+            "SQL Server writes its backup file itself: give -ServerBackupPath, a folder the SQL Server service account can write.", target,
+            "For example -ServerBackupPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
+
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
     {
-        var serverPath = o.ServerPath ?? throw new ExoBackupException("ExoBackup.ServerPathRequired", ErrorKind.InvalidArgument,
-            "SQL Server writes its backup file itself: give -ServerPath, a folder the SQL Server service account can write.", t.Describe(),
-            "For example -ServerPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
+        var serverPath = o.ServerPath ?? throw NoServerPath(t.Describe());
         var file = Path.Combine(serverPath, $"{name}-{s.Id}.bak");
         using var c = Connect(t);
         bool compression;

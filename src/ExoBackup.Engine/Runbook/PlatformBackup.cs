@@ -29,6 +29,12 @@ public sealed class PlatformBackupRequest
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(600);
     /// <summary>The account eXo is started again as (the bundle's owner when null; see BundleAccount).</summary>
     public string? RunAs { get; init; }
+    /// <summary>The datasources of the database part (all when empty), as Backup-ExoDatabase -Datasource.</summary>
+    public IReadOnlyList<string> Datasources { get; init; } = [];
+    /// <summary>Chat where the bundle's settings do not say (or say otherwise), as Backup-ExoChat -ConnectionString, and its account.</summary>
+    public string? ChatConnectionString { get; init; }
+    public string? ChatUser { get; init; }
+    public string? ChatPassword { get; init; }
 }
 
 public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Downtime, TimeSpan Elapsed);
@@ -43,13 +49,22 @@ public sealed record PlatformBackupResult(SnapshotEntry Snapshot, TimeSpan? Down
 /// </summary>
 public static class PlatformBackup
 {
-    /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it); a request that makes no sense is refused here, before anything stops.</summary>
-    public static string Plan(PlatformBackupRequest r)
+    /// <summary>A request that makes no sense, or that a part would refuse at once, is refused before anything stops.</summary>
+    public static void Validate(PlatformBackupRequest r)
     {
         if (r.NoRestart && !r.StopPlatform)
             throw new ExoBackupException("ExoBackup.InvalidParameterCombination", ErrorKind.InvalidArgument,
                 "-NoRestart leaves eXo stopped after a backup that stopped it: it needs -StopPlatform.", null,
                 "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
+        // What a part would refuse at once is refused here, before eXo stops (and -WhatIf says so).
+        if (r.Components.Contains(DatabaseParts.Component) && (r.Platforms[0].Datasources.Count > 0 || r.Datasources.Count > 0))
+            DatabaseParts.Check(r.Platforms[0], r.Datasources, r.Dump);
+    }
+
+    /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it); a request that makes no sense is refused here, before anything stops.</summary>
+    public static string Plan(PlatformBackupRequest r)
+    {
+        Validate(r);
         var main = r.Platforms[0];
         var c = r.Components;
         string? databases = c.Contains(DatabaseParts.Component)
@@ -70,6 +85,7 @@ public static class PlatformBackup
 
     public static PlatformBackupResult Run(PlatformBackupRequest r, IOperationLog log, CancellationToken ct)
     {
+        Validate(r);
         var total = Stopwatch.StartNew();
         var main = r.Platforms[0];
         var running = r.Platforms.Where(p => { PlatformProcess.Refresh(p); return p.IsRunning; }).ToList();
@@ -135,9 +151,10 @@ public static class PlatformBackup
             work.Add(("configuration", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupConfiguration(open, p,
                 new TreeBackupOptions { Compression = r.Compression, ProgressId = 12, ParentProgressId = 1 }, log, token), log)));
         if (r.Components.Contains(DatabaseParts.Component) && p.Datasources.Count > 0)
-            work.Add(("databases", () => DatabaseParts.Backup(repo, open, p, [], r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
-        if (r.Components.Contains(ChatBackupService.Component) && p.Chat is not null)
-            work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open, ChatTarget.From(p.Chat, null, null, null), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
+            work.Add(("databases", () => DatabaseParts.Backup(repo, open, p, r.Datasources, r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
+        if (r.Components.Contains(ChatBackupService.Component) && (p.Chat is not null || r.ChatConnectionString is not null))
+            work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open,
+                ChatTarget.Resolve(p, r.ChatConnectionString, null, null, r.ChatUser, r.ChatPassword), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
         var failures = new List<Exception>();
         var tasks = work.Select(w => Task.Run(() =>
         {

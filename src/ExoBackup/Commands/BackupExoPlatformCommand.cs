@@ -72,6 +72,36 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
 
     [Parameter] public SwitchParameter Force { get; set; }
 
+    // What the part cmdlets take, so that every option is reachable from the one-call backup.
+
+    /// <summary>Data dir: also the JCR swap folder (temporary data, excluded by default), as Backup-ExoDataDir.</summary>
+    [Parameter] public SwitchParameter IncludeSwap { get; set; }
+
+    /// <summary>Data dir: also the transaction store (jta), as Backup-ExoDataDir.</summary>
+    [Parameter] public SwitchParameter IncludeTransactionStore { get; set; }
+
+    /// <summary>Data dir: read and hash every file, not only those whose size, times, inode or device moved, as Backup-ExoDataDir.</summary>
+    [Parameter] public SwitchParameter Checksum { get; set; }
+
+    /// <summary>Databases: only these datasources (idm, jcr, jpa), as Backup-ExoDatabase.</summary>
+    [Parameter]
+    [ValidateSet("idm", "jcr", "jpa", IgnoreCase = true)]
+    public string[] Datasource { get; set; } = [];
+
+    /// <summary>SQL Server: the folder on the server it writes its backup to, as Backup-ExoDatabase; refused before eXo stops when needed and missing.</summary>
+    [Parameter, Alias("ServerPath")] public string? ServerBackupPath { get; set; }
+
+    /// <summary>Chat: mongodump where installed (Auto), or always one way, as Backup-ExoChat.</summary>
+    [Parameter] public ChatBackupMethod ChatMethod { get; set; } = ChatBackupMethod.Auto;
+
+    /// <summary>Chat: a mongodb:// or mongodb+srv:// connection string, where the bundle's settings do not say (or say otherwise).</summary>
+    [Parameter] public string? ChatConnectionString { get; set; }
+
+    /// <summary>Chat: connect to MongoDB as this user (-Credential is the SQL databases').</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? ChatCredential { get; set; }
+
     /// <summary>A dead man's switch: pinged at &lt;url&gt;/start, then &lt;url&gt; on success or &lt;url&gt;/fail (healthchecks.io's convention).</summary>
     [Parameter] public Uri? PingUrl { get; set; }
 
@@ -97,10 +127,19 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             AllowOnline = AllowOnline,
             Components = components,
             Compression = Mirror.To<CompressionKind>(Compression),
-            DataDir = new DataDirOptions { Exclude = Exclude, Tree = new TreeBackupOptions { Level = CompressionLevel, SkipUnreadable = SkipUnreadable } },
+            DataDir = new DataDirOptions
+            {
+                Exclude = Exclude, IncludeSwap = IncludeSwap, IncludeTransactionStore = IncludeTransactionStore,
+                Tree = new TreeBackupOptions { Level = CompressionLevel, SkipUnreadable = SkipUnreadable, CompareContent = Checksum },
+            },
+            Datasources = Datasource,
+            ChatMethod = Mirror.To<ChatMethod>(ChatMethod),
+            ChatConnectionString = ChatConnectionString,
+            ChatUser = ChatCredential?.UserName,
+            ChatPassword = ChatCredential?.GetNetworkCredential().Password,
             DatabaseUser = Credential?.UserName,
             DatabasePassword = Credential?.GetNetworkCredential().Password,
-            Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs },
+            Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs, ServerPath = ServerBackupPath },
             StopTimeout = TimeSpan.FromSeconds(Timeout),
             ForceStop = Force,
             RunAs = RunAs,
