@@ -128,3 +128,33 @@ Describe 'Backup-ExoPlatform reaches every option of the part cmdlets' {
         Test-Path "$Root/repo-mssql" | Should -BeFalse
     }
 }
+
+Describe 'Backup-ExoPlatform given several platforms' {
+    BeforeAll {
+        function New-Node([string] $Name, [string] $Shared) {
+            $n = New-Bundle $Name -FileCount 5 -LargeFileCount 0 -Database PostgreSql -DatabaseHost db.example -DatabasePort 5432 -DatabaseName exo
+            # The admin's own settings point both nodes at the shared folders (as an NFS mount would be).
+            if ($Shared) { Add-Content "$($n.Home)/bin/setenv-customize.sh" "CATALINA_OPTS=`"`$CATALINA_OPTS -Dexo.jcr.storage.data.dir=$Shared/jcr/values -Dexo.files.storage.dir=$Shared/files`"" }
+            $n
+        }
+    }
+    It 'refuses platforms that are not nodes of one cluster before anything stops, even with -WhatIf' {
+        $a = New-Bundle 'alone-a' -FileCount 5 -LargeFileCount 0
+        $b = New-Bundle 'alone-b' -FileCount 5 -LargeFileCount 0
+        $e = { Backup-ExoPlatform -Platform $a.Home, $b.Home -Repository "$Root/repo-two" -StopPlatform -WhatIf } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.NotOneCluster*'
+        $e.Exception.Message | Should -Match 'HSQLDB'
+        $n1 = New-Node 'node-own-1'; $n2 = New-Node 'node-own-2'
+        $e = { Backup-ExoPlatform -Platform $n1.Home, $n2.Home -Repository "$Root/repo-two" -StopPlatform } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.NotOneCluster*'
+        $e.Exception.Message | Should -Match 'JCR values'
+        Test-Path "$Root/repo-two" | Should -BeFalse
+    }
+    It 'takes nodes with the same databases and shared folders as one cluster' {
+        $shared = "$Root/shared-storage"
+        $n1 = New-Node 'node-1' $shared; $n2 = New-Node 'node-2' $shared
+        $out = (Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($n1.Home)', '$($n2.Home)' -Repository '$Root/repo-cluster' -StopPlatform -WhatIf").Output
+        $out | Should -Match 'eXo stopped on 2 nodes'
+        $out | Should -Not -Match 'NotOneCluster'
+    }
+}

@@ -15,6 +15,9 @@ public sealed record DatasourceInfo(
     string Source,
     string? Instance = null)
 {
+    /// <summary>What it is, never its password (a record's own ToString would print every member).</summary>
+    public override string ToString() => $"{Name}: {Engine} {ServerKey}";
+
     /// <summary>Datasources with the same key live in the same database and are dumped once.</summary>
     public string ServerKey => Engine == DatabaseEngine.Hsqldb
         ? $"hsqldb:{Database}"
@@ -29,7 +32,11 @@ public sealed record ChatInfo(
     string AuthenticationDatabase,
     string? User,
     string? Password,
-    string Source);
+    string Source)
+{
+    /// <summary>What it is, never its password.</summary>
+    public override string ToString() => $"MongoDB {string.Join(',', Hosts)}/{Database}";
+}
 
 /// <summary>Where each part of the data directory is, after setenv, -D options and exo.properties.</summary>
 public sealed record DataDirLayout(

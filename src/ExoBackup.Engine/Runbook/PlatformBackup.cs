@@ -56,9 +56,33 @@ public static class PlatformBackup
             throw new ExoBackupException("ExoBackup.InvalidParameterCombination", ErrorKind.InvalidArgument,
                 "-NoRestart leaves eXo stopped after a backup that stopped it: it needs -StopPlatform.", null,
                 "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
+        if (r.Platforms.Count > 1) RequireOneCluster(r.Platforms);
         // What a part would refuse at once is refused here, before eXo stops (and -WhatIf says so).
         if (r.Components.Contains(DatabaseParts.Component) && (r.Platforms[0].Datasources.Count > 0 || r.Datasources.Count > 0))
             DatabaseParts.Check(r.Platforms[0], r.Datasources, r.Dump);
+    }
+
+    /// <summary>
+    /// Several platforms are backed up as one only when they are the nodes of one cluster: the same SQL
+    /// databases, the same chat database, the same shared JCR values and files folders. The first node's
+    /// parts are the cluster's; the others are only stopped and started with it.
+    /// </summary>
+    static void RequireOneCluster(IReadOnlyList<PlatformInfo> nodes)
+    {
+        static string Shared(PlatformInfo p) =>
+            $"databases {string.Join(", ", p.Datasources.Where(d => d.Engine is not (DatabaseEngine.Hsqldb or DatabaseEngine.Unknown)).Select(d => d.ServerKey).Distinct().Order(StringComparer.Ordinal))}; " +
+            $"chat {(p.Chat is null ? "none" : $"{string.Join(',', p.Chat.Hosts.Order(StringComparer.Ordinal))}/{p.Chat.Database}")}; " +
+            $"JCR values {Path.GetFullPath(p.Data.JcrValues)}; files {Path.GetFullPath(p.Data.Files)}";
+        var first = nodes[0];
+        var expected = Shared(first);
+        var embedded = !first.Datasources.Any(d => d.Engine is not (DatabaseEngine.Hsqldb or DatabaseEngine.Unknown));
+        var other = nodes.Skip(1).FirstOrDefault(n => Shared(n) != expected);
+        if (embedded || other is not null)
+            throw new ExoBackupException("ExoBackup.NotOneCluster", ErrorKind.InvalidArgument,
+                embedded
+                    ? $"{first.Home} keeps its database inside its own data dir (HSQLDB): it cannot share it with {string.Join(", ", nodes.Skip(1).Select(n => n.Home))}, so they are not nodes of one cluster. Nothing was stopped."
+                    : $"{first.Home} and {other!.Home} are not nodes of one cluster: {first.Home} has {expected}, {other.Home} has {Shared(other)}. Nothing was stopped.",
+                first.Home, "Back up each platform with a Backup-ExoPlatform of its own; give several platforms only for the nodes of one cluster (the same databases, chat and shared JCR values and files folders).");
     }
 
     /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it); a request that makes no sense is refused here, before anything stops.</summary>
