@@ -35,7 +35,7 @@ public static class ChatBackupService
         var outDir = Path.Combine(s.Path, "chat");
         var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
         PrivateFiles.Restrict(outDir); // mongodump's files follow its umask
-        part.Files = DatabaseDumpers.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
+        part.Files = DatabaseEngines.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
         part.Details["hosts"] = string.Join(",", t.Hosts);
         if (t.Srv) part.Details["scheme"] = "mongodb+srv"; // the hosts are an SRV name (ChatRestorer reads it back)
         part.Details["database"] = t.Database;

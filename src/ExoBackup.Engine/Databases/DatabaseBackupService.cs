@@ -6,7 +6,7 @@ using ExoBackup.Engine.Repository;
 namespace ExoBackup.Engine.Databases;
 
 /// <summary>Backup-ExoDatabase's engine: one part per distinct (server, database) of the chosen datasources.</summary>
-public static class DatabaseParts
+public static class DatabaseBackupService
 {
     public const string Component = "Database";
 
@@ -19,7 +19,7 @@ public static class DatabaseParts
                 $"{platform.Home} has no datasource {(datasources.Count == 0 ? "" : string.Join(", ", datasources) + " ")}in conf/server.xml.", platform.Home,
                 "Get-ExoPlatform lists the datasources it found, and why any is missing (Notes).");
         foreach (var d in chosen.Where(d => d.Engine is DatabaseEngine.Oracle or DatabaseEngine.Unknown))
-            DatabaseDumpers.For(d.Engine); // throws the engine's NotSupported error
+            DatabaseEngines.For(d.Engine); // throws the engine's NotSupported error
         bool Running() => PlatformProcess.FindPid(platform) is not null;
         var parts = new List<PartRecord>();
 
@@ -37,7 +37,7 @@ public static class DatabaseParts
                 p.Details["heldIn"] = "DataDir";
                 p.Details["files"] = string.Join(",", hsql.Select(d => d.Database).Distinct());
                 p.Details["datasources"] = string.Join(",", hsql.Select(d => d.Name));
-                if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformParts.DataDir))
+                if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformFilesBackupService.DataDir))
                     p.Warnings.Add("HSQLDB's files are in the data dir: this snapshot needs Backup-ExoDataDir too.");
                 return p;
             }, log));
@@ -47,19 +47,19 @@ public static class DatabaseParts
         foreach (var t in targets)
         {
             ct.ThrowIfCancellationRequested();
-            var dumper = DatabaseDumpers.For(t.Engine);
-            var probe = dumper.Probe(t, ct);
+            var adapter = DatabaseEngines.For(t.Engine);
+            var probe = adapter.Probe(t, ct);
             var stopped = !Running();
             if (probe.OtherSessions > 0 && stopped)
                 log.Warning($"{probe.OtherSessions} other session(s) are connected to {t.Describe()} although eXo is stopped here: another cluster node, or another client, may still write to it.");
-            var name = DatabaseDumpers.PartName(t, targets);
+            var name = DatabaseEngines.PartName(t, targets);
             // The exact row counts scan every table. On a small machine that also runs the server,
             // beside the dump they only compete with it for the CPUs (measured on 2 cores: 0.45 s
             // beside pg_dump, 0.22 s alone), so there they are taken first.
             if (t.IsLocal && Environment.ProcessorCount <= 2) _ = probe.Tables;
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
-                var p = dumper.Dump(t, probe, snapshot, name, options, log, ct);
+                var p = adapter.Dump(t, probe, snapshot, name, options, log, ct);
                 if (probe.OtherSessions > 0 && stopped) p.Warnings.Add($"{probe.OtherSessions} other session(s) were connected during the dump.");
                 return p;
             }, log));

@@ -87,7 +87,7 @@ public sealed class DatabaseRestoreOptions
 public sealed record DatabaseRestored(string Database, string? PreviousKeptAs, long Tables, long Rows, IReadOnlyList<TableCount>? Counted = null);
 
 /// <summary>One database engine: check, dump, verify and restore with the engine's own tools.</summary>
-public interface IDatabaseDumper
+public interface IDatabaseEngineAdapter
 {
     DatabaseEngine Engine { get; }
     /// <summary>Connects with the driver: versions, other sessions, tables and row counts; clear errors for a wrong password, a missing database, an unreachable server.</summary>
@@ -116,13 +116,13 @@ public interface IDatabaseDumper
     void Drop(DatabaseTarget target, CancellationToken ct);
 }
 
-public static class DatabaseDumpers
+public static class DatabaseEngines
 {
-    public static IDatabaseDumper For(DatabaseEngine engine) => engine switch
+    public static IDatabaseEngineAdapter For(DatabaseEngine engine) => engine switch
     {
-        DatabaseEngine.PostgreSql => new PostgreSqlDumper(),
-        DatabaseEngine.MySql => new MySqlDumper(),
-        DatabaseEngine.SqlServer => new SqlServerDumper(),
+        DatabaseEngine.PostgreSql => new PostgreSqlAdapter(),
+        DatabaseEngine.MySql => new MySqlAdapter(),
+        DatabaseEngine.SqlServer => new SqlServerAdapter(),
         DatabaseEngine.Oracle => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
             "Oracle databases are not backed up by ExoBackup.", engine, "Use Oracle's own tools: RMAN for a physical backup, or Data Pump (expdp) for a logical one."),
         _ => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,

@@ -12,7 +12,7 @@ namespace ExoBackup.Engine.Databases;
 /// PostgreSQL with its own tools: pg_dump -Fc (or -Fd -j N), pg_restore. The password reaches them
 /// only through a 0600 PGPASSFILE; PGPASSWORD is removed from their environment.
 /// </summary>
-public sealed class PostgreSqlDumper : IDatabaseDumper
+public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
 {
     public DatabaseEngine Engine => DatabaseEngine.PostgreSql;
 
@@ -131,7 +131,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         args.AddRange(directory ? ["--format=directory", "--jobs", o.Jobs.ToString()] : ["--format=custom"]);
         args.AddRange(["--file", output, "--dbname", DbNameConnInfo(t)]);
         using (var pass = new SecretFile("pgpass", PgPassLine(t, t.Database)))
-        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
+        using (DatabaseEngines.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
         {
             var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr, t.Password);
@@ -154,8 +154,8 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         if (missing.Count > 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
                 $"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "Run pg_dump by hand to see why.");
-        part.Files = DatabaseDumpers.Files(s, files);
-        DatabaseDumpers.Record(part, t, probe);
+        part.Files = DatabaseEngines.Files(s, files);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
@@ -194,7 +194,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     {
         HashSet<string> listed;
         using (var dump = s.LocalCopy(part.Details["dump"])) listed = ListTableData(dump.Path, part.Details["dump"], toolPaths, ct);
-        var expected = DatabaseParts.RowCounts(part);
+        var expected = DatabaseBackupService.RowCounts(part);
         var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
         return $"pg_restore --list reads the dump: data of {listed.Count} table(s)";
@@ -208,7 +208,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         using (var admin = Connect(t, "postgres"))
         {
             CheckRestoreRights(admin, t, owner);
-            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength), log);
             // eXo's user owns the database, whoever restores it (an admin -Credential included).
             Exec(admin, $"CREATE DATABASE {Quote(t.Database)}{(owner == t.User ? "" : " OWNER " + Quote(owner))}");
         }
@@ -224,7 +224,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         try
         {
             using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));
-            using (DatabaseDumpers.Watch(dump.Path, $"Restoring {t.Describe()} with pg_restore", log))
+            using (DatabaseEngines.Watch(dump.Path, $"Restoring {t.Describe()} with pg_restore", log))
             {
                 var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
                 if (code != 0) throw tool.Failed(code, stderr, t.Password);

@@ -13,7 +13,7 @@ public sealed record DataDirOptions
 }
 
 /// <summary>The data dir and configuration parts: which folders and files each takes, and where they go back.</summary>
-public static class PlatformParts
+public static class PlatformFilesBackupService
 {
     public const string DataDir = "DataDir";
     public const string Configuration = "Configuration";

@@ -14,7 +14,7 @@ namespace ExoBackup.Engine.Databases;
 /// the snapshot, the client fed from the decompressed stream on restore. The password reaches them
 /// only through a 0600 --defaults-file; MYSQL_PWD is removed from their environment.
 /// </summary>
-public sealed class MySqlDumper : IDatabaseDumper
+public sealed class MySqlAdapter : IDatabaseEngineAdapter
 {
     const string CompletionMarker = "-- Dump completed";
 
@@ -115,7 +115,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         var tail = new byte[256];
         var tailLength = 0;
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
+        using (DatabaseEngines.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
         {
             // --defaults-file must come first, or the tools ignore it; it also keeps them from reading any other option file.
             var args = new List<string>
@@ -154,14 +154,14 @@ public sealed class MySqlDumper : IDatabaseDumper
         var part = new PartRecord { Component = "Database", Name = name, Tool = tool.Name, ToolVersion = toolVersion?.ToString() ?? "" };
         part.Details["format"] = "sql+zstd";
         part.Details["dump"] = rel;
-        part.Files = DatabaseDumpers.Files(s, [rel]);
-        DatabaseDumpers.Record(part, t, probe);
+        part.Files = DatabaseEngines.Files(s, [rel]);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
-        var expected = DatabaseParts.RowCounts(part);
+        var expected = DatabaseBackupService.RowCounts(part);
         var created = new HashSet<string>(StringComparer.Ordinal);
         string? last = null;
         using (var reader = new StreamReader(Compression.OpenRead(s, part.Details["dump"])))
@@ -193,7 +193,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             // From the manifest, so from whoever can write the repository: checked before any statement (finding 3.1).
             CheckName(admin, charset, "character set", "information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME", part);
             if (collation is not null) CheckName(admin, collation, "collation", "information_schema.COLLATIONS WHERE COLLATION_NAME", part);
-            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength), log);
             try { Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}"); }
             catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.AccessDenied && kept is null)
             {
@@ -204,7 +204,7 @@ public sealed class MySqlDumper : IDatabaseDumper
             }
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
+        using (DatabaseEngines.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
         {
             var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe())], Environment, stdin =>
             {

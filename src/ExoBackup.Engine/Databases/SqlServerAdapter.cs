@@ -47,7 +47,7 @@ public static class SqlServerTsql
 /// snapshot when this machine can read that folder (else recorded as held on the server).
 /// SqlCredential carries the password; it is never in a connection string.
 /// </summary>
-public sealed class SqlServerDumper : IDatabaseDumper
+public sealed class SqlServerAdapter : IDatabaseEngineAdapter
 {
     public DatabaseEngine Engine => DatabaseEngine.SqlServer;
 
@@ -134,13 +134,13 @@ public sealed class SqlServerDumper : IDatabaseDumper
                 copy.Flush(true);
             }
             part.Details["dump"] = rel;
-            part.Files = DatabaseDumpers.Files(s, [rel]);
+            part.Files = DatabaseEngines.Files(s, [rel]);
         }
         else
         {
             part.Warnings.Add($"The backup file {file} is on the SQL Server machine and was not copied into the snapshot; keep it with the snapshot.");
         }
-        DatabaseDumpers.Record(part, t, probe);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
@@ -160,7 +160,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
             cmd.Parameters.AddWithValue("@n", t.Database);
             if (Convert.ToInt32(cmd.ExecuteScalar()) > 0 && !o.DiscardReplaced)
             {
-                kept = DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength);
+                kept = DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength);
                 Exec(SqlServerTsql.Rename(t.Database, kept));
             }
         }
@@ -179,7 +179,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
             }
         }
         Exec(SqlServerTsql.Restore(t.Database, file, moves));
-        var expected = DatabaseParts.RowCounts(part);
+        var expected = DatabaseBackupService.RowCounts(part);
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }
 
