@@ -91,9 +91,7 @@ public class DatabaseTests
     public void Server_names_the_host_and_port_including_ipv6(string server, string host, int port)
     {
         var part = new Repository.PartRecord { Component = "Database", Name = "exo" };
-        part.Details["engine"] = "PostgreSql";
-        part.Details["datasources"] = "jcr";
-        part.Details["database"] = "exo";
+        (part.Database.Engine, part.Database.Datasources, part.Database.DatabaseName) = (DatabaseEngine.PostgreSql, ["jcr"], "exo");
         var t = DatabaseBackupService.TargetOf(part, null, server, null, "u", "p");
         Assert.Equal((host, port), (t.Host, t.Port));
     }

@@ -210,7 +210,7 @@ public class TreeRoundTripTests : IDisposable
         }
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var index = FileIndex.Read(Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]));
+        var index = FileIndex.Read(Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Index!));
         Assert.Contains("_external/files", index.Header.Roots.Keys);
 
         var target = Path.Combine(_dir.Path, "new-server", "data");
@@ -303,7 +303,7 @@ public class TreeRoundTripTests : IDisposable
         Write("files/small.txt", "four");
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var archive = Path.Combine(full.Path, full.Manifest.Parts[0].Details["archive"]);
+        var archive = Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Archive!);
         const long bomb = 256L << 20;
         using (var file = File.Create(archive))
         using (var z = Compression.Compress(file, CompressionKind.Zstd, 3))
@@ -375,7 +375,7 @@ public class TreeRoundTripTests : IDisposable
         Populate();
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var indexFile = Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]);
+        var indexFile = Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Index!);
         var index = FileIndex.Read(indexFile);
         var victim = index.Entries.Values.First(e => e.Kind == 'f' && e.Size > 0);
         victim.Hash = (victim.Hash![0] == '0' ? "1" : "0") + victim.Hash[1..];
@@ -393,7 +393,7 @@ public class TreeRoundTripTests : IDisposable
         AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
     }
 
-    static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
+    static long Rehashed(SnapshotEntry s) => s.Manifest.Parts[0].Tree.FilesRehashed!.Value;
 
     [Fact]
     public void Content_rewritten_with_size_and_mtime_kept_is_in_the_next_incremental()
@@ -428,7 +428,7 @@ public class TreeRoundTripTests : IDisposable
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         var chmod = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal((0, 1L), (chmod.Manifest.Parts[0].ChangedItems, Rehashed(chmod)));
-        Assert.Equal("0", chmod.Manifest.Parts[0].Details["bytesArchived"]);
+        Assert.Equal(0L, chmod.Manifest.Parts[0].Tree.BytesArchived);
         var after = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal(0L, Rehashed(after)); // the new ctime was recorded
         var target = Path.Combine(_dir.Path, "restored");
@@ -448,7 +448,7 @@ public class TreeRoundTripTests : IDisposable
         var inc = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal(0, inc.Manifest.Parts[0].ChangedItems);
         Assert.True(Rehashed(inc) >= files - 2, $"{Rehashed(inc)} of about {files} files re-read"); // swap and jta are excluded
-        Assert.Equal("0", inc.Manifest.Parts[0].Details["bytesArchived"]);
+        Assert.Equal(0L, inc.Manifest.Parts[0].Tree.BytesArchived);
     }
 
     [Fact]

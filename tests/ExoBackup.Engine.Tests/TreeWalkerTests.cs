@@ -176,8 +176,8 @@ public class TreeWalkerTests : IDisposable
     {
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
         var part = PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default);
-        var index = FileIndex.Read(Path.Combine(s.Path, part.Details["index"]));
-        using var archive = Compression.OpenRead(Path.Combine(s.Path, part.Details["archive"]));
+        var index = FileIndex.Read(Path.Combine(s.Path, part.Tree.Index!));
+        using var archive = Compression.OpenRead(Path.Combine(s.Path, part.Tree.Archive!));
         using var bytes = new MemoryStream();
         archive.CopyTo(bytes);
         repo.RemovePartial(s.Id);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -8,7 +7,7 @@ namespace ExoBackup.Engine.Databases;
 /// <summary>Backup-ExoDatabase's engine: one part per distinct (server, database) of the chosen datasources.</summary>
 public static class DatabaseBackupService
 {
-    public const string Component = "Database";
+    public const string Component = PartComponents.Database;
 
     public static List<PartRecord> Backup(SnapshotRepository repo, SnapshotEntry snapshot, PlatformInfo platform, IReadOnlyList<string> datasources,
         string? user, string? password, DumpOptions options, IOperationLog log, CancellationToken ct)
@@ -33,10 +32,10 @@ public static class DatabaseBackupService
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
                 var p = new PartRecord { Component = Component, Name = "hsqldb", Tool = "data dir", ToolVersion = "" };
-                p.Details["engine"] = DatabaseEngine.Hsqldb.ToString();
-                p.Details["heldIn"] = "DataDir";
-                p.Details["files"] = string.Join(",", hsql.Select(d => d.Database).Distinct());
-                p.Details["datasources"] = string.Join(",", hsql.Select(d => d.Name));
+                p.Database.Engine = DatabaseEngine.Hsqldb;
+                p.Database.HeldIn = PartComponents.DataDir;
+                p.Database.EmbeddedFiles = hsql.Select(d => d.Database ?? "").Distinct().ToList();
+                p.Database.Datasources = hsql.Select(d => d.Name).ToList();
                 if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformFilesBackupService.DataDir))
                     p.Warnings.Add("HSQLDB's files are in the data dir: this snapshot needs Backup-ExoDataDir too.");
                 return p;
@@ -76,10 +75,11 @@ public static class DatabaseBackupService
     public static DatabaseTarget TargetOf(PartRecord part, PlatformInfo? platform, string? server, string? database, string? user, string? password,
         IOperationLog? log = null)
     {
-        if (!Enum.TryParse<DatabaseEngine>(part.Details.GetValueOrDefault("engine"), out var engine) || !Enum.IsDefined(engine))
+        var recorded = part.Database;
+        if (recorded.Engine is not { } engine)
             throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
                 $"The database part {part.Key} names no known engine.", part.Key, "Run Test-ExoSnapshot; restore another snapshot.");
-        var names = (part.Details.GetValueOrDefault("datasources") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var names = recorded.Datasources ?? [];
         var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
         string host;
         int port;
@@ -94,19 +94,21 @@ public static class DatabaseBackupService
         else if (ds is not null) (host, port) = (ds.Host ?? "localhost", ds.Port ?? DatabaseTarget.DefaultPort(engine));
         else
             throw new ExoBackupException("ExoBackup.DatabaseTargetUnknown", ErrorKind.ObjectNotFound,
-                $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {part.Details.GetValueOrDefault("database")} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
+                $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {recorded.DatabaseName} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
                 part.Key, "Give -Platform, the bundle whose server.xml names the server, or -Server host[:port] with -Credential.");
-        var recorded = $"{part.Details.GetValueOrDefault("host")}:{part.Details.GetValueOrDefault("port")}";
-        if (server is null && recorded != $"{host}:{port}")
-            log?.Warning($"{part.Key} was taken from {recorded}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
-        return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? part.Details.GetValueOrDefault("database") ?? "",
+        var from = $"{recorded.Host}:{recorded.Port}";
+        if (server is null && from != $"{host}:{port}")
+            log?.Warning($"{part.Key} was taken from {from}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
+        return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? recorded.DatabaseName ?? "",
             user ?? ds?.User ?? "", password ?? ds?.Password ?? "", names, ds?.Instance, ds?.User);
     }
 
     /// <summary>A database part that holds a dump (in the snapshot, or a .bak on the SQL Server); HSQLDB's does not.</summary>
     public static bool IsRestorable(PartRecord p) =>
-        p.Component == Component && (p.Details.ContainsKey("dump") || p.Details.ContainsKey("serverFile"));
+        p.Component == Component && (p.Database.Dump is not null || p.Database.ServerFile is not null);
 
-    public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) =>
-        JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+    public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) => part.Database.RowCounts ?? throw part.Missing("rowCounts");
+
+    /// <summary>The dump's name in the snapshot.</summary>
+    public static string DumpOf(PartRecord part) => part.Database.Dump ?? throw part.Missing("dump");
 }

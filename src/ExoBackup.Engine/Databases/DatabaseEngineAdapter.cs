@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -56,9 +55,17 @@ public sealed record TableCount(string Table, long Rows);
 /// What the pre-dump check found on the server. The exact row counts are taken on a connection of
 /// their own, started at once (they take as long as a scan of every table); Tables waits for them.
 /// </summary>
-public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting, IReadOnlyDictionary<string, string> Position)
+public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting)
 {
     public IReadOnlyList<TableCount> Tables => Counting.GetAwaiter().GetResult();
+    /// <summary>PostgreSQL: the WAL position.</summary>
+    public string? WalLsn { get; init; }
+    /// <summary>MySQL: the binary log and position, where the server keeps one.</summary>
+    public string? BinlogFile { get; init; }
+    public long? BinlogPosition { get; init; }
+    /// <summary>MySQL: the database's default character set and collation.</summary>
+    public string? Charset { get; init; }
+    public string? Collation { get; init; }
 }
 
 public sealed class DumpOptions
@@ -149,16 +156,17 @@ public static class DatabaseEngines
     /// <summary>What every database part records: where it came from, versions, positions, row counts (never the password).</summary>
     internal static void Record(PartRecord part, DatabaseTarget t, DatabaseProbe probe)
     {
-        part.Details["engine"] = t.Engine.ToString();
-        part.Details["host"] = t.Host;
-        part.Details["port"] = t.Port.ToString();
-        part.Details["database"] = t.Database;
-        part.Details["user"] = t.User;
-        part.Details["datasources"] = string.Join(",", t.Datasources);
-        part.Details["serverVersion"] = probe.ServerVersion;
-        part.Details["otherSessions"] = probe.OtherSessions.ToString();
-        foreach (var (k, v) in probe.Position) part.Details[k] = v;
-        part.Details["rowCounts"] = JsonSerializer.Serialize(probe.Tables.ToDictionary(x => x.Table, x => x.Rows));
+        var d = part.Database;
+        d.Engine = t.Engine;
+        d.Host = t.Host;
+        d.Port = t.Port;
+        d.DatabaseName = t.Database;
+        d.User = t.User;
+        d.Datasources = t.Datasources;
+        d.ServerVersion = probe.ServerVersion;
+        d.OtherSessions = probe.OtherSessions;
+        (d.WalLsn, d.BinlogFile, d.BinlogPosition, d.Charset, d.Collation) = (probe.WalLsn, probe.BinlogFile, probe.BinlogPosition, probe.Charset, probe.Collation);
+        d.RowCounts = probe.Tables.ToDictionary(x => x.Table, x => x.Rows);
         part.ItemCount = probe.Tables.Count;
         part.SourceBytes = 0;
         part.StoredBytes = part.Files.Sum(f => f.Size);

@@ -1,6 +1,5 @@
 using ExoBackup.Engine.IO;
 using System.Text;
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -57,21 +56,24 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
         string version;
         using (var cmd = new MySqlCommand("SELECT VERSION()", c)) version = cmd.ExecuteScalar()?.ToString() ?? "";
         var sessions = Scalar(c, OtherSessionsSql, t.Database);
-        var position = new Dictionary<string, string>();
+        (string? File, long? Position) binlog = (null, null);
         foreach (var sql in new[] { "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS" })
         {
             try
             {
                 using var cmd = new MySqlCommand(sql, c);
                 using var r = cmd.ExecuteReader();
-                if (r.Read()) { position["binlogFile"] = r.GetString(0); position["binlogPosition"] = r.GetValue(1).ToString() ?? ""; }
+                if (r.Read()) binlog = (r.GetString(0), Convert.ToInt64(r.GetValue(1)));
                 break;
             }
             catch (MySqlException) { } // no binary log, no privilege, or the other spelling of the statement
         }
-        if (DefaultCharset(c, t.Database) is var (charset, collation)) { position["charset"] = charset; position["collation"] = collation; }
+        var defaults = DefaultCharset(c, t.Database);
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct))
+        {
+            BinlogFile = binlog.File, BinlogPosition = binlog.Position, Charset = defaults?.Charset, Collation = defaults?.Collation,
+        };
     }
 
     static List<TableCount> CountRows(MySqlConnection c, string db, CancellationToken ct)
@@ -152,8 +154,8 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
                 $"The dump of {t.Describe()} by {tool.Name} does not end with \"{CompletionMarker}\": it was cut short.", t.Describe(),
                 "Run the tool by hand to see why; the part was not recorded.");
         var part = new PartRecord { Component = "Database", Name = name, Tool = tool.Name, ToolVersion = toolVersion?.ToString() ?? "" };
-        part.Details["format"] = "sql+zstd";
-        part.Details["dump"] = rel;
+        part.Database.Format = "sql+zstd";
+        part.Database.Dump = rel;
         part.Files = DatabaseEngines.Files(s, [rel]);
         DatabaseEngines.Record(part, t, probe);
         return part;
@@ -164,7 +166,7 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
         var expected = DatabaseBackupService.RowCounts(part);
         var created = new HashSet<string>(StringComparer.Ordinal);
         string? last = null;
-        using (var reader = new StreamReader(Compression.OpenRead(s, part.Details["dump"])))
+        using (var reader = new StreamReader(Compression.OpenRead(s, DatabaseBackupService.DumpOf(part))))
         {
             string? line;
             while ((line = reader.ReadLine()) is not null)
@@ -186,8 +188,9 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     {
         var client = ExternalTool.Find(o.ToolPaths, "mariadb-client", "mariadb", "mysql");
         string? kept;
-        var charset = part.Details.GetValueOrDefault("charset") ?? "utf8mb4";
-        var collation = part.Details.GetValueOrDefault("collation");
+        var charset = part.Database.Charset ?? "utf8mb4";
+        var collation = part.Database.Collation;
+        var dumpName = DatabaseBackupService.DumpOf(part);
         using (var admin = Connect(t, null))
         {
             // From the manifest, so from whoever can write the repository: checked before any statement (finding 3.1).
@@ -204,11 +207,11 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
             }
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (DatabaseEngines.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
+        using (DatabaseEngines.Watch(Path.Combine(s.Path, dumpName), $"Restoring {t.Describe()} with {client.Name}", log))
         {
             var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe())], Environment, stdin =>
             {
-                using var dump = Compression.OpenRead(s, part.Details["dump"]);
+                using var dump = Compression.OpenRead(s, dumpName);
                 dump.CopyTo(stdin, 1 << 16);
             }, null, ct, out var stderr);
             if (code != 0)

@@ -1,5 +1,4 @@
 using ExoBackup.Engine.IO;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -57,10 +56,10 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         var version = Scalar("SHOW server_version");
         var major = int.Parse(Scalar("SHOW server_version_num")) / 10000;
         var sessions = long.Parse(Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
-        var position = new Dictionary<string, string>();
-        try { position["walLsn"] = Scalar("SELECT pg_current_wal_lsn()::text"); }
-        catch (PostgresException) { position["walLsn"] = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
+        string lsn;
+        try { lsn = Scalar("SELECT pg_current_wal_lsn()::text"); }
+        catch (PostgresException) { lsn = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct)) { WalLsn = lsn };
     }
 
     static List<TableCount> CountRows(NpgsqlConnection c, CancellationToken ct)
@@ -143,8 +142,8 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         if (files.Count == 0 || files.Sum(f => new FileInfo(Path.Combine(s.Path, f)).Length) == 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData, $"pg_dump of {t.Describe()} wrote nothing.", t.Describe(), "Run pg_dump by hand to see why.");
         var part = new PartRecord { Component = "Database", Name = name, Tool = "pg_dump", ToolVersion = toolVersion?.ToString() ?? "" };
-        part.Details["format"] = directory ? "directory" : "custom";
-        part.Details["dump"] = rel;
+        part.Database.Format = directory ? "directory" : "custom";
+        part.Database.Dump = rel;
         // A custom archive is walked block by block to its last byte; a directory one (or a version
         // the walker does not know) is read whole by pg_restore.
         var listed = directory ? null : WalkCustomArchive(output, t);
@@ -193,7 +192,8 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
         HashSet<string> listed;
-        using (var dump = s.LocalCopy(part.Details["dump"])) listed = ListTableData(dump.Path, part.Details["dump"], toolPaths, ct);
+        var name = DatabaseBackupService.DumpOf(part);
+        using (var dump = s.LocalCopy(name)) listed = ListTableData(dump.Path, name, toolPaths, ct);
         var expected = DatabaseBackupService.RowCounts(part);
         var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
@@ -203,6 +203,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var tool = Tool(o.ToolPaths, "pg_restore", null, ct);
+        var dumpName = DatabaseBackupService.DumpOf(part); // before anything changes
         var owner = OptionFileValue.CheckedArgument(t.OwnerRole, "database owner", t.Describe());
         string? kept;
         using (var admin = Connect(t, "postgres"))
@@ -217,9 +218,9 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         if (o.Jobs > 1) args.AddRange(["--jobs", o.Jobs.ToString()]);
         // Ownership and grants name the roles of the source server; restoring as another user, skip
         // them, and create every object as eXo's user (SET ROLE), so that it owns and can write them.
-        if (part.Details.GetValueOrDefault("user") != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
+        if (part.Database.User != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
         if (owner != t.User) args.Add("--role=" + owner);
-        using var dump = s.LocalCopy(part.Details["dump"]);
+        using var dump = s.LocalCopy(dumpName);
         args.AddRange(["--", dump.Path]);
         try
         {

@@ -1,5 +1,4 @@
 using ExoBackup.Engine.IO;
-using System.Text.Json;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using Microsoft.Data.SqlClient;
@@ -100,7 +99,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
         using (var r = cmd.ExecuteReader())
             while (r.Read()) counts.Add(new TableCount(r.GetString(0), r.GetInt64(1)));
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts), new Dictionary<string, string>());
+        return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts));
     }
 
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
@@ -120,9 +119,9 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
             catch (SqlException e) { throw Describe(e, t); }
         }
         var part = new PartRecord { Component = "Database", Name = name, Tool = "BACKUP DATABASE", ToolVersion = probe.ServerVersion };
-        part.Details["format"] = "bak";
-        part.Details["backupType"] = type == SnapshotType.Full ? "COPY_ONLY full" : "DIFFERENTIAL";
-        part.Details["serverFile"] = file;
+        part.Database.Format = "bak";
+        part.Database.BackupType = type == SnapshotType.Full ? "COPY_ONLY full" : "DIFFERENTIAL";
+        part.Database.ServerFile = file;
         if (File.Exists(file))
         {
             var rel = $"db/{name}.bak";
@@ -133,7 +132,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
                 source.CopyTo(copy);
                 copy.Flush(true);
             }
-            part.Details["dump"] = rel;
+            part.Database.Dump = rel;
             part.Files = DatabaseEngines.Files(s, [rel]);
         }
         else
@@ -150,7 +149,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
 
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
-        var file = part.Details.GetValueOrDefault("serverFile") ?? throw new InvalidDataException("the part names no backup file");
+        var file = part.Database.ServerFile ?? throw new InvalidDataException("the part names no backup file");
         using var c = Connect(t, "master");
         void Exec(string sql) { using var cmd = new SqlCommand(sql, c) { CommandTimeout = 0 }; try { cmd.ExecuteNonQuery(); } catch (SqlException e) { throw Describe(e, t); } }
         Exec(SqlServerTsql.VerifyOnly(file));

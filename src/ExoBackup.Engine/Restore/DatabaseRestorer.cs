@@ -19,7 +19,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
         string.Join("; ", Parts(snapshot).Select(p =>
         {
             var t = DatabaseBackupService.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password);
-            return $"Replace {t.Describe()} with the dump of {p.Details["database"]} from {snapshot.Id}" +
+            return $"Replace {t.Describe()} with the dump of {p.Database.DatabaseName} from {snapshot.Id}" +
                    (r.DiscardReplaced ? ", dropping the database it replaces" : ", keeping the database it replaces");
         }));
 

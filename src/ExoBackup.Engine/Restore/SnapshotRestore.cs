@@ -98,7 +98,7 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
     static void WarnOnCodecChange(SnapshotEntry snapshot, PlatformInfo p, IOperationLog log)
     {
         var part = snapshot.Manifest.Parts.First(x => x.Component == PlatformFilesBackupService.Configuration);
-        if (!part.Details.TryGetValue("codecKeySha256", out var saved) || !File.Exists(p.CodecKeyFile)) return;
+        if (part.Tree.CodecKeySha256 is not { } saved || !File.Exists(p.CodecKeyFile)) return;
         if (PlatformFilesBackupService.CodecKeyHash(p.CodecKeyFile) != saved)
             log.Warning($"The codec key in {snapshot.Id} differs from the one in {p.CodecDir}. eXo encrypts secrets in its database " +
                         "(passwords, remember-me tokens, wallet keys, connector secrets) with this key: after the restore, only a database " +
@@ -173,7 +173,7 @@ public static class SnapshotRestore
         // Only the archives this restore reads; every other file is hashed now.
         var streamed = restoring.OfType<TreeComponentRestorer>().Select(r => r.Component).ToHashSet();
         var archives = repo.Chain(snapshot.Id).Chain
-            .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.Details.ContainsKey("archive")).Select(p => p.Details["archive"]))
+            .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.IsTree && p.Tree.Archive is not null).Select(p => p.Tree.Archive!))
             .ToHashSet(StringComparer.Ordinal);
         var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct, archives.Contains).Where(f => !f.Passed).ToList();
         if (failed.Count > 0)
