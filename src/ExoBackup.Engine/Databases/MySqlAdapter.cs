@@ -5,6 +5,7 @@ using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Tools;
 using MySqlConnector;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -53,8 +54,7 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, t.Database);
-        string version;
-        using (var cmd = new MySqlCommand("SELECT VERSION()", c)) version = cmd.ExecuteScalar()?.ToString() ?? "";
+        var version = DbCommands.Scalar(c, "SELECT VERSION()")?.ToString() ?? "";
         var sessions = Scalar(c, OtherSessionsSql, t.Database);
         (string? File, long? Position) binlog = (null, null);
         foreach (var sql in new[] { "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS" })
@@ -78,19 +78,12 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
 
     static List<TableCount> CountRows(MySqlConnection c, string db, CancellationToken ct)
     {
-        var tables = new List<string>();
-        using (var cmd = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1", c))
-        {
-            cmd.Parameters.AddWithValue("@db", db);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) tables.Add(r.GetString(0));
-        }
+        var tables = Tables(c, db);
         var counts = new List<TableCount>();
         foreach (var t in tables)
         {
             ct.ThrowIfCancellationRequested();
-            using var cmd = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(db)}.{Quote(t)}", c);
-            counts.Add(new TableCount(t, Convert.ToInt64(cmd.ExecuteScalar())));
+            counts.Add(new TableCount(t, Convert.ToInt64(DbCommands.Scalar(c, $"SELECT COUNT(*) FROM {Quote(db)}.{Quote(t)}"))));
         }
         return counts;
     }
@@ -259,13 +252,8 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     /// </summary>
     static void MoveTables(MySqlConnection admin, string from, string to)
     {
-        var triggers = new List<(string Name, string SqlMode, string Create)>();
-        using (var cmd = new MySqlCommand("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = @db ORDER BY TRIGGER_NAME", admin))
-        {
-            cmd.Parameters.AddWithValue("@db", from);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) triggers.Add((r.GetString(0), "", ""));
-        }
+        var triggers = Column(admin, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = @db ORDER BY TRIGGER_NAME", ("@db", from))
+            .Select(name => (Name: name, SqlMode: "", Create: "")).ToList();
         for (var i = 0; i < triggers.Count; i++)
         {
             using var cmd = new MySqlCommand($"SHOW CREATE TRIGGER {Quote(from)}.{Quote(triggers[i].Name)}", admin);
@@ -306,29 +294,13 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
     {
         using var admin = Connect(server, null);
-        var names = new List<string>();
-        using (var cmd = new MySqlCommand("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@p)) = @p AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)", admin))
-        {
-            cmd.Parameters.AddWithValue("@p", namePrefix);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) names.Add(r.GetString(0));
-        }
+        var names = Column(admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@p)) = @p AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)", ("@p", namePrefix));
         foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
         return names;
     }
 
-    static void Exec(MySqlConnection admin, string sql)
-    {
-        using var cmd = new MySqlCommand(sql, admin);
-        cmd.ExecuteNonQuery();
-    }
-
-    static long Scalar(MySqlConnection admin, string sql, string db)
-    {
-        using var cmd = new MySqlCommand(sql, admin);
-        cmd.Parameters.AddWithValue("@db", db);
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
+    /// <summary>A count, the statement's @db being <paramref name="db"/>.</summary>
+    static long Scalar(MySqlConnection admin, string sql, string db) => Convert.ToInt64(DbCommands.Scalar(admin, sql, ("@db", db)));
 
     const string OtherSessionsSql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()";
 
@@ -350,15 +322,8 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
                 $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
     }
 
-    static List<string> Tables(MySqlConnection admin, string db)
-    {
-        using var cmd = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", admin);
-        cmd.Parameters.AddWithValue("@db", db);
-        using var r = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read()) list.Add(r.GetString(0));
-        return list;
-    }
+    static List<string> Tables(MySqlConnection c, string db) =>
+        Column(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", ("@db", db));
 
     static (string Charset, string Collation)? DefaultCharset(MySqlConnection c, string db)
     {

@@ -4,6 +4,7 @@ using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Tools;
 using Npgsql;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -52,13 +53,13 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
-        string Scalar(string sql) => new NpgsqlCommand(sql, c).ExecuteScalar()?.ToString() ?? "";
-        var version = Scalar("SHOW server_version");
-        var major = int.Parse(Scalar("SHOW server_version_num")) / 10000;
-        var sessions = long.Parse(Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+        string Text(string sql) => Scalar(c, sql)?.ToString() ?? "";
+        var version = Text("SHOW server_version");
+        var major = int.Parse(Text("SHOW server_version_num")) / 10000;
+        var sessions = long.Parse(Text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
         string lsn;
-        try { lsn = Scalar("SELECT pg_current_wal_lsn()::text"); }
-        catch (PostgresException) { lsn = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
+        try { lsn = Text("SELECT pg_current_wal_lsn()::text"); }
+        catch (PostgresException) { lsn = Text("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
         return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct)) { WalLsn = lsn };
     }
 
@@ -72,8 +73,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         foreach (var (schema, name) in tables)
         {
             ct.ThrowIfCancellationRequested();
-            using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {Quote(schema)}.{Quote(name)}", c);
-            counts.Add(new TableCount($"{schema}.{name}", Convert.ToInt64(cmd.ExecuteScalar())));
+            counts.Add(new TableCount($"{schema}.{name}", Convert.ToInt64(Scalar(c, $"SELECT count(*) FROM {Quote(schema)}.{Quote(name)}"))));
         }
         return counts;
     }
@@ -263,13 +263,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
     public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
     {
         using var admin = Connect(server, "postgres");
-        var names = new List<string>();
-        using (var cmd = new NpgsqlCommand("SELECT datname FROM pg_database WHERE left(datname, length(@p)) = @p AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)", admin))
-        {
-            cmd.Parameters.AddWithValue("p", namePrefix);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) names.Add(r.GetString(0));
-        }
+        var names = Column(admin, "SELECT datname FROM pg_database WHERE left(datname, length(@p)) = @p AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)", ("@p", namePrefix));
         foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
         return names;
     }
@@ -297,12 +291,6 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
             $"{t.User} may not restore {t.Describe()}: it lacks {missing}. Nothing was changed.", t.Describe(),
             $"Give -Credential of a role that has it, such as postgres or a DBA role with CREATEDB that is a member of '{owner}' (GRANT \"{owner}\" TO dba); eXo's user stays the owner of everything restored.");
-    }
-
-    static void Exec(NpgsqlConnection admin, string sql)
-    {
-        using var cmd = new NpgsqlCommand(sql, admin);
-        cmd.ExecuteNonQuery();
     }
 
     /// <summary>

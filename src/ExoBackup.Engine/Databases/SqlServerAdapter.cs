@@ -2,6 +2,7 @@ using ExoBackup.Engine.IO;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using Microsoft.Data.SqlClient;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -91,9 +92,8 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
-        object? Scalar(string sql) { using var cmd = new SqlCommand(sql, c); return cmd.ExecuteScalar(); }
-        var version = Scalar("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")?.ToString() ?? "";
-        var sessions = Convert.ToInt64(Scalar("SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND session_id <> @@SPID"));
+        var version = Scalar(c, "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")?.ToString() ?? "";
+        var sessions = Convert.ToInt64(Scalar(c, "SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND session_id <> @@SPID"));
         var counts = new List<TableCount>();
         using (var cmd = new SqlCommand("SELECT s.name + '.' + t.name, SUM(p.rows) FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id JOIN sys.partitions p ON p.object_id = t.object_id AND p.index_id IN (0, 1) GROUP BY s.name, t.name ORDER BY 1", c))
         using (var r = cmd.ExecuteReader())
@@ -109,8 +109,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
             "For example -ServerPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
         var file = Path.Combine(serverPath, $"{name}-{s.Id}.bak");
         using var c = Connect(t);
-        bool compression;
-        using (var cmd = new SqlCommand(SqlServerTsql.SupportsCompression, c)) compression = Convert.ToInt32(cmd.ExecuteScalar()) == 1;
+        var compression = Convert.ToInt32(Scalar(c, SqlServerTsql.SupportsCompression)) == 1;
         var type = s.Manifest.Type;
         using (var cmd = new SqlCommand(SqlServerTsql.Backup(t.Database, file, type, compression), c) { CommandTimeout = 0 })
         {
@@ -151,17 +150,13 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
     {
         var file = part.Database.ServerFile ?? throw new InvalidDataException("the part names no backup file");
         using var c = Connect(t, "master");
-        void Exec(string sql) { using var cmd = new SqlCommand(sql, c) { CommandTimeout = 0 }; try { cmd.ExecuteNonQuery(); } catch (SqlException e) { throw Describe(e, t); } }
+        void Exec(string sql) { try { DbCommands.Exec(c, sql, timeoutSeconds: 0); } catch (SqlException e) { throw Describe(e, t); } }
         Exec(SqlServerTsql.VerifyOnly(file));
         string? kept = null;
-        using (var cmd = new SqlCommand("SELECT COUNT(*) FROM sys.databases WHERE name = @n", c))
+        if (Convert.ToInt32(Scalar(c, "SELECT COUNT(*) FROM sys.databases WHERE name = @n", ("@n", t.Database))) > 0 && !o.DiscardReplaced)
         {
-            cmd.Parameters.AddWithValue("@n", t.Database);
-            if (Convert.ToInt32(cmd.ExecuteScalar()) > 0 && !o.DiscardReplaced)
-            {
-                kept = DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength);
-                Exec(SqlServerTsql.Rename(t.Database, kept));
-            }
+            kept = DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength);
+            Exec(SqlServerTsql.Rename(t.Database, kept));
         }
         var moves = new List<(string Logical, string Physical)>();
         if (o.DataFilePath is not null)
@@ -195,7 +190,6 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
     public void Drop(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, "master");
-        using var cmd = new SqlCommand($"IF DB_ID({SqlServerTsql.Literal(t.Database)}) IS NOT NULL DROP DATABASE {SqlServerTsql.Name(t.Database)}", c);
-        cmd.ExecuteNonQuery();
+        Exec(c, $"IF DB_ID({SqlServerTsql.Literal(t.Database)}) IS NOT NULL DROP DATABASE {SqlServerTsql.Name(t.Database)}");
     }
 }
