@@ -91,7 +91,7 @@ public class PartDetailsTests : IDisposable
             ["format"] = "custom", ["dump"] = "db/exo.dump", ["engine"] = "PostgreSql", ["host"] = "db", ["port"] = "5432", ["database"] = "exo",
             ["user"] = "exo", ["datasources"] = "idm,jcr", ["serverVersion"] = "15.4", ["otherSessions"] = "2", ["walLsn"] = "0/16B3748",
             ["rowCounts"] = """{"public.a":1,"jpa.b":20}""",
-        }.ToList(), part.RecordedDetails.ToList()); // in this order, as DatabaseDumpers.Record wrote them
+        }.ToList(), part.RecordedDetails.ToList()); // in this order, as the code before typed details wrote them
         Assert.DoesNotContain("secret", JsonSerializer.Serialize(part, SnapshotManifest.Json));
     }
 
