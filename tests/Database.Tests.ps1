@@ -68,7 +68,7 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         finally { $env:EXOBACKUP_STANDIN_LOG = $saved; Remove-Item Env:EXO_DB_PASSWORD, Env:EXO_MONGO_PASSWORD, Env:SOME_TOKEN -ErrorAction Ignore }
         $text = Read-StandInLog $log
         $text | Should -Not -Match 'leak-'
-        # What the stand-in's own bash adds (PWD, SHLVL, _) aside, every variable is on the list or set by the dumper.
+        # What the stand-in's own bash adds (PWD, SHLVL, _) aside, every variable is on the list or set by the engine adapter.
         $names = @($text -split "`n" | Where-Object { $_ -like 'ENV: *' } | ForEach-Object { ($_ -replace '^ENV: ', '') -split '=', 2 | Select-Object -First 1 } | Sort-Object -Unique)
         $allowed = 'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TERM', 'PGPASSFILE', 'PGAPPNAME', 'PGCONNECT_TIMEOUT', 'PWD', 'OLDPWD', 'SHLVL', '_'
         $names | Where-Object { $_ -notin $allowed -and $_ -notlike 'LC_*' -and $_ -notlike 'EXOBACKUP_*' -and $_ -notlike 'PGSSL*' } | Should -BeNullOrEmpty

@@ -106,7 +106,7 @@ public sealed class BackupPart
         ChangedWhileRead = p.ChangedWhileRead.ToArray(),
         Skipped = p.Skipped.ToArray(),
         Warnings = p.Warnings.ToArray(),
-        Details = new Hashtable(p.Details),
+        Details = new Hashtable(p.RecordedDetails.ToDictionary()),
     };
 }
 

@@ -65,7 +65,7 @@ public class ChatTests : IDisposable
         var s = Snapshot("snap");
         var part = ChatBackupService.Backup(s, Target(), ChatMethod.Driver, [], NullOperationLog.Instance, default);
         Assert.Equal("MongoDB.Driver", part.Tool);
-        Assert.Equal("6.0.99-exobackup-test", part.Details["serverVersion"]);
+        Assert.Equal("6.0.99-exobackup-test", part.Chat.ServerVersion);
         Assert.Contains("chat/chat/messages.bson.gz", part.Files.Select(f => f.Path));
         Assert.Contains("chat/chat/recent.metadata.json.gz", part.Files.Select(f => f.Path));
         Assert.DoesNotContain("chat/chat/recent.bson.gz", part.Files.Select(f => f.Path));

@@ -38,7 +38,7 @@ public class DatabaseTests
     {
         var t = new DatabaseTarget(DatabaseEngine.SqlServer, "127.0.0.1", 1, "plf", "sa", "Very$ecret1", ["jcr"]);
         // Port 1 refuses at once: the error comes from SqlClient, through our description, without the password.
-        var e = Assert.Throws<ExoBackupException>(() => SqlServerDumper.Connect(t).Dispose());
+        var e = Assert.Throws<ExoBackupException>(() => SqlServerAdapter.Connect(t).Dispose());
         Assert.Equal("ExoBackup.DatabaseUnreachable", e.ErrorId);
         Assert.DoesNotContain("Very$ecret1", e.Message + e.InnerException);
     }
@@ -47,15 +47,15 @@ public class DatabaseTests
     public void A_pgpass_line_escapes_colons_and_backslashes()
     {
         var t = new DatabaseTarget(DatabaseEngine.PostgreSql, "db:host", 5432, "exo", "u\\ser", "pa:ss\\word", ["jcr"]);
-        Assert.Equal("db\\:host:5432:exo:u\\\\ser:pa\\:ss\\\\word\n", PostgreSqlDumper.PgPassLine(t, "exo"));
+        Assert.Equal("db\\:host:5432:exo:u\\\\ser:pa\\:ss\\\\word\n", PostgreSqlAdapter.PgPassLine(t, "exo"));
     }
 
     [Fact]
     public void A_mysql_option_file_quotes_the_password()
     {
         var t = new DatabaseTarget(DatabaseEngine.MySql, "h", 3306, "exo", "exo", "a\"b\\c#d", ["jcr"]);
-        Assert.Contains("password=\"a\\\"b\\\\c#d\"\n", MySqlDumper.OptionFile(t));
-        Assert.StartsWith("[client]\n", MySqlDumper.OptionFile(t));
+        Assert.Contains("password=\"a\\\"b\\\\c#d\"\n", MySqlAdapter.OptionFile(t));
+        Assert.StartsWith("[client]\n", MySqlAdapter.OptionFile(t));
     }
 
     [Theory]
@@ -68,16 +68,16 @@ public class DatabaseTests
         foreach (var engine in new[] { DatabaseEngine.MySql, DatabaseEngine.PostgreSql })
         {
             var t = new DatabaseTarget(engine, "127.0.0.1", 3306, "exo", "exo", password, ["jcr"]);
-            var e = Assert.Throws<ExoBackupException>(() => engine == DatabaseEngine.MySql ? MySqlDumper.OptionFile(t) : PostgreSqlDumper.PgPassLine(t, "exo"));
+            var e = Assert.Throws<ExoBackupException>(() => engine == DatabaseEngine.MySql ? MySqlAdapter.OptionFile(t) : PostgreSqlAdapter.PgPassLine(t, "exo"));
             Assert.Equal("ExoBackup.UnsafeSetting", e.ErrorId);
             Assert.Contains(what, e.Message);
             Assert.DoesNotContain(password, e.Message + e.RecommendedAction);
             Assert.DoesNotContain("plugin-dir", e.Message);
         }
         var user = new DatabaseTarget(DatabaseEngine.MySql, "127.0.0.1", 3306, "exo", "exo\nplugin-dir=/x", "secret", ["jcr"]);
-        Assert.Contains("user", Assert.Throws<ExoBackupException>(() => MySqlDumper.OptionFile(user)).Message);
+        Assert.Contains("user", Assert.Throws<ExoBackupException>(() => MySqlAdapter.OptionFile(user)).Message);
         var host = new DatabaseTarget(DatabaseEngine.MySql, "db\ndefault-auth=evil", 3306, "exo", "exo", "secret", ["jcr"]);
-        Assert.Contains("host", Assert.Throws<ExoBackupException>(() => MySqlDumper.OptionFile(host)).Message);
+        Assert.Contains("host", Assert.Throws<ExoBackupException>(() => MySqlAdapter.OptionFile(host)).Message);
         var chat = new Chat.ChatTarget(["127.0.0.1:27017"], "chat", "exo", "pw\nuri: mongodb://elsewhere/", "admin");
         Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Chat.MongoTools.ConfigYaml(chat)).ErrorId);
     }
@@ -91,10 +91,8 @@ public class DatabaseTests
     public void Server_names_the_host_and_port_including_ipv6(string server, string host, int port)
     {
         var part = new Repository.PartRecord { Component = "Database", Name = "exo" };
-        part.Details["engine"] = "PostgreSql";
-        part.Details["datasources"] = "jcr";
-        part.Details["database"] = "exo";
-        var t = DatabaseParts.TargetOf(part, null, server, null, "u", "p");
+        (part.Database.Engine, part.Database.Datasources, part.Database.DatabaseName) = (DatabaseEngine.PostgreSql, ["jcr"], "exo");
+        var t = DatabaseBackupService.TargetOf(part, null, server, null, "u", "p");
         Assert.Equal((host, port), (t.Host, t.Port));
     }
 
@@ -113,7 +111,7 @@ public class DatabaseTests
     public void Database_names_reach_the_tools_as_names_never_as_options_or_conninfo()
     {
         var odd = new DatabaseTarget(DatabaseEngine.PostgreSql, "h", 5432, "a=b 'c' \\d", "u", "p", ["jcr"]);
-        Assert.Equal("dbname='a=b \\'c\\' \\\\d'", PostgreSqlDumper.DbNameConnInfo(odd));
+        Assert.Equal("dbname='a=b \\'c\\' \\\\d'", PostgreSqlAdapter.DbNameConnInfo(odd));
         foreach (var name in new[] { "--init-command=CREATE USER x", "-h", "" })
             Assert.Equal("ExoBackup.UnsafeSetting", Assert.Throws<ExoBackupException>(() => Tools.OptionFileValue.CheckedArgument(name, "database name", "MySql h:3306/x")).ErrorId);
         Assert.Equal("exo-prod", Tools.OptionFileValue.CheckedArgument("exo-prod", "database name", "x"));
@@ -129,14 +127,14 @@ public class DatabaseTests
         var split = DatabaseTarget.From([Ds("idm", DatabaseEngine.PostgreSql, "exo", "a"), Ds("jcr", DatabaseEngine.PostgreSql, "exo", "b"), Ds("jpa", DatabaseEngine.Hsqldb, "/d/hsql/exo")], "admin", "x");
         Assert.Equal(2, split.Count);
         Assert.All(split, t => Assert.Equal(("admin", "x"), (t.User, t.Password)));
-        Assert.Equal("exo-a-5432", DatabaseDumpers.PartName(split[0], split));
-        Assert.Equal("exo", DatabaseDumpers.PartName(shared[0], shared));
+        Assert.Equal("exo-a-5432", DatabaseEngines.PartName(split[0], split));
+        Assert.Equal("exo", DatabaseEngines.PartName(shared[0], shared));
     }
 
     [Fact]
     public void Oracle_is_refused_with_what_to_use()
     {
-        var e = Assert.Throws<ExoBackupException>(() => DatabaseDumpers.For(DatabaseEngine.Oracle));
+        var e = Assert.Throws<ExoBackupException>(() => DatabaseEngines.For(DatabaseEngine.Oracle));
         Assert.Equal("ExoBackup.NotSupported", e.ErrorId);
         Assert.Contains("RMAN", e.RecommendedAction);
     }
@@ -144,7 +142,7 @@ public class DatabaseTests
     [Fact]
     public void A_kept_postgresql_name_fits_63_bytes()
     {
-        var kept = DatabaseDumpers.KeptName(new string('d', 60), "20261126T101500Z", 63);
+        var kept = DatabaseEngines.KeptName(new string('d', 60), "20261126T101500Z", 63);
         Assert.True(kept.Length <= 63);
         Assert.EndsWith("_pre_restore_20261126t101500z", kept);
     }

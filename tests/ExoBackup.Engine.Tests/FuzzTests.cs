@@ -108,7 +108,7 @@ public class FuzzTests : IDisposable
         var p = bundle.DataFile("files/a.txt", "a").DataFile("files/b/c.txt", "c").Discover("/home/exo");
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
         var manifestPath = Path.Combine(done.Path, "manifest.json");
         var manifest = File.ReadAllText(manifestPath);

@@ -20,7 +20,7 @@ public class RepositoryTests : IDisposable
     {
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         return (repo, repo.Complete(s.Id, false, NullOperationLog.Instance));
     }
 
@@ -189,7 +189,7 @@ public class RepositoryTests : IDisposable
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
         Assert.Equal("ExoBackup.SnapshotEmpty", Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance)).ErrorId);
-        PartRunner.Run(repo, s, () => true, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => true, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         var e = Assert.Throws<ExoBackupException>(() => repo.Complete(s.Id, false, NullOperationLog.Instance));
         Assert.Equal("ExoBackup.SnapshotOnline", e.ErrorId);
         Assert.Empty(repo.List());
@@ -233,7 +233,7 @@ public class RepositoryTests : IDisposable
         Assert.Contains("loops back", broken);
         var next = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
         var e = await Task.Run(() => Assert.Throws<ExoBackupException>(() =>
-            PlatformParts.BackupDataDir(repo, next, p, new DataDirOptions(), NullOperationLog.Instance, default))).WaitAsync(TimeSpan.FromSeconds(5));
+            PlatformFilesBackupService.BackupDataDir(repo, next, p, new DataDirOptions(), NullOperationLog.Instance, default))).WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("ExoBackup.ChainBroken", e.ErrorId);
         repo.RemovePartial(next.Id);
 
@@ -283,7 +283,7 @@ public class RepositoryTests : IDisposable
         var p = Platform();
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupConfiguration(s, p, new TreeBackupOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         File.WriteAllText(Path.Combine(s.Path, "parts", "DataDir.json"), "{\"component\": \"DataDir\", \"files\": [");
         var open = repo.Get(s.Id);
         Assert.Contains("DataDir.json", open.Problem);

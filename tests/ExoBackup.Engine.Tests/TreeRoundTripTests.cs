@@ -30,15 +30,15 @@ public class TreeRoundTripTests : IDisposable
     SnapshotEntry Backup(SnapshotRepository repo, PlatformInfo p, SnapshotType type, bool checksum = false)
     {
         var s = repo.Begin(type, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p,
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p,
             new DataDirOptions { Tree = new TreeBackupOptions { CompareContent = checksum } }, NullOperationLog.Instance, default), NullOperationLog.Instance);
         return repo.Complete(s.Id, false, NullOperationLog.Instance);
     }
 
     List<RestoredRoot> Restore(SnapshotRepository repo, SnapshotEntry s, string target, string? stamp = null) =>
-        TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions
+        TreeRestore.Run(repo, s, PlatformFilesBackupService.DataDir, new TreeRestoreOptions
         {
-            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target), // as Restore-ExoSnapshot -DataDir
+            TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, null!, target), // as Restore-ExoSnapshot -DataDir
             Stamp = stamp ?? DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ", System.Globalization.CultureInfo.InvariantCulture),
         }, NullOperationLog.Instance, default);
 
@@ -210,7 +210,7 @@ public class TreeRoundTripTests : IDisposable
         }
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var index = FileIndex.Read(Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]));
+        var index = FileIndex.Read(Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Index!));
         Assert.Contains("_external/files", index.Header.Roots.Keys);
 
         var target = Path.Combine(_dir.Path, "new-server", "data");
@@ -240,7 +240,7 @@ public class TreeRoundTripTests : IDisposable
             "bash", Path.Combine(Data, "files")]) { UseShellExecute = false })!) { sh.WaitForExit(); Assert.Equal(0, sh.ExitCode); }
         var repo = SnapshotRepository.Open(RepoPath, true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        var e = Assert.Throws<ExoBackupException>(() => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default));
+        var e = Assert.Throws<ExoBackupException>(() => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default));
         Assert.Equal("ExoBackup.SourceUnreadable", e.ErrorId);
         Assert.Contains("files/00/report-\\xE9t\\xE9.bin", e.Message);
         Assert.Contains("files/caf\\xE9", e.Message);
@@ -248,14 +248,14 @@ public class TreeRoundTripTests : IDisposable
 
         var skipping = new DataDirOptions { Tree = new TreeBackupOptions { SkipUnreadable = true } };
         s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        var part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, skipping, NullOperationLog.Instance, default), NullOperationLog.Instance);
+        var part = PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, skipping, NullOperationLog.Instance, default), NullOperationLog.Instance);
         Assert.Equal(2, part.Skipped.Count(x => x.Contains("not valid UTF-8")));
         var full = repo.Complete(s.Id, false, NullOperationLog.Instance);
 
         // An incremental (one walk, no first pass) stops at them too.
         var inc = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
         Assert.Equal("ExoBackup.SourceUnreadable", Assert.Throws<ExoBackupException>(() =>
-            PlatformParts.BackupDataDir(repo, inc, p, new DataDirOptions(), NullOperationLog.Instance, default)).ErrorId);
+            PlatformFilesBackupService.BackupDataDir(repo, inc, p, new DataDirOptions(), NullOperationLog.Instance, default)).ErrorId);
         repo.RemovePartial(inc.Id);
         Assert.Equal(full.Id, repo.List().Single().Id);
     }
@@ -276,7 +276,7 @@ public class TreeRoundTripTests : IDisposable
         FileStatReader.SetOwner(home, 65534, 65534);
         var log = new WarningLog();
         var target = Path.Combine(home, "data");
-        TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target) }, log, default);
+        TreeRestore.Run(repo, full, PlatformFilesBackupService.DataDir, new TreeRestoreOptions { TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, null!, target) }, log, default);
         var tool = FileStatReader.Get(Path.Combine(target, "files", "tool.bin"));
         Assert.Equal((0x1ED, 65534, 65534), (tool.Mode, tool.Uid, tool.Gid));               // 0755, the eXo account's
         var ww = FileStatReader.Get(Path.Combine(target, "files", "ww"));
@@ -287,9 +287,9 @@ public class TreeRoundTripTests : IDisposable
 
         // Asked for: as the index says.
         var exact = Path.Combine(home, "exact");
-        TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions
+        TreeRestore.Run(repo, full, PlatformFilesBackupService.DataDir, new TreeRestoreOptions
         {
-            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, exact), KeepOwners = true, KeepSpecialModes = true,
+            TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, null!, exact), KeepOwners = true, KeepSpecialModes = true,
         }, NullOperationLog.Instance, default);
         tool = FileStatReader.Get(Path.Combine(exact, "files", "tool.bin"));
         Assert.Equal((0x9ED, 0), (tool.Mode, tool.Uid));
@@ -303,7 +303,7 @@ public class TreeRoundTripTests : IDisposable
         Write("files/small.txt", "four");
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var archive = Path.Combine(full.Path, full.Manifest.Parts[0].Details["archive"]);
+        var archive = Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Archive!);
         const long bomb = 256L << 20;
         using (var file = File.Create(archive))
         using (var z = Compression.Compress(file, CompressionKind.Zstd, 3))
@@ -359,9 +359,9 @@ public class TreeRoundTripTests : IDisposable
         File.CreateSymbolicLink(link, rootsFolder);
         FileStatReader.SetOwner(link, 65534, 65534);
         var target = Path.Combine(link, "newdir");
-        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.Run(repo, full, PlatformParts.DataDir, new TreeRestoreOptions
+        var e = Assert.Throws<ExoBackupException>(() => TreeRestore.Run(repo, full, PlatformFilesBackupService.DataDir, new TreeRestoreOptions
         {
-            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target), SettingsOwnerUid = 65534,
+            TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, null!, target), SettingsOwnerUid = 65534,
         }, NullOperationLog.Instance, default));
         Assert.Equal("ExoBackup.UnsafeRestoreTarget", e.ErrorId);
         Assert.Empty(Directory.EnumerateFileSystemEntries(rootsFolder));
@@ -375,7 +375,7 @@ public class TreeRoundTripTests : IDisposable
         Populate();
         var repo = SnapshotRepository.Open(RepoPath, true);
         var full = Backup(repo, p, SnapshotType.Full);
-        var indexFile = Path.Combine(full.Path, full.Manifest.Parts[0].Details["index"]);
+        var indexFile = Path.Combine(full.Path, full.Manifest.Parts[0].Tree.Index!);
         var index = FileIndex.Read(indexFile);
         var victim = index.Entries.Values.First(e => e.Kind == 'f' && e.Size > 0);
         victim.Hash = (victim.Hash![0] == '0' ? "1" : "0") + victim.Hash[1..];
@@ -384,7 +384,7 @@ public class TreeRoundTripTests : IDisposable
             FileIndex.Write(z, index.Header, index.Entries.Values, index.Deleted);
         var log = new WarningLog();
         var s = repo.Begin(SnapshotType.Incremental, p, false, NullOperationLog.Instance);
-        var part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), log, default), NullOperationLog.Instance);
+        var part = PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), log, default), NullOperationLog.Instance);
         Assert.Contains(log.Warnings, w => w.Contains("does not match its recorded SHA-256"));
         Assert.Equal(index.Entries.Values.Count(e => e.Kind == 'f' && !e.Path.StartsWith("jcr/swap") && !e.Path.StartsWith("jta")), part.ChangedItems);
         var inc = repo.Complete(s.Id, false, NullOperationLog.Instance);
@@ -393,7 +393,7 @@ public class TreeRoundTripTests : IDisposable
         AssertSameTree(Describe(Data, "jcr/swap", "jta"), Describe(target));
     }
 
-    static long Rehashed(SnapshotEntry s) => long.Parse(s.Manifest.Parts[0].Details["filesRehashed"]);
+    static long Rehashed(SnapshotEntry s) => s.Manifest.Parts[0].Tree.FilesRehashed!.Value;
 
     [Fact]
     public void Content_rewritten_with_size_and_mtime_kept_is_in_the_next_incremental()
@@ -428,7 +428,7 @@ public class TreeRoundTripTests : IDisposable
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         var chmod = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal((0, 1L), (chmod.Manifest.Parts[0].ChangedItems, Rehashed(chmod)));
-        Assert.Equal("0", chmod.Manifest.Parts[0].Details["bytesArchived"]);
+        Assert.Equal(0L, chmod.Manifest.Parts[0].Tree.BytesArchived);
         var after = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal(0L, Rehashed(after)); // the new ctime was recorded
         var target = Path.Combine(_dir.Path, "restored");
@@ -448,7 +448,7 @@ public class TreeRoundTripTests : IDisposable
         var inc = Backup(repo, p, SnapshotType.Incremental);
         Assert.Equal(0, inc.Manifest.Parts[0].ChangedItems);
         Assert.True(Rehashed(inc) >= files - 2, $"{Rehashed(inc)} of about {files} files re-read"); // swap and jta are excluded
-        Assert.Equal("0", inc.Manifest.Parts[0].Details["bytesArchived"]);
+        Assert.Equal(0L, inc.Manifest.Parts[0].Tree.BytesArchived);
     }
 
     [Fact]
@@ -474,7 +474,7 @@ public class TreeRoundTripTests : IDisposable
         var repo = SnapshotRepository.Open(RepoPath, true);
         var s = Backup(repo, p, SnapshotType.Full);
         Write("files/only-in-current.txt", "current");
-        var roots = TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions { TargetFor = _ => Data, Stamp = "T1" }, NullOperationLog.Instance, default);
+        var roots = TreeRestore.Run(repo, s, PlatformFilesBackupService.DataDir, new TreeRestoreOptions { TargetFor = _ => Data, Stamp = "T1" }, NullOperationLog.Instance, default);
         Assert.Equal(Data + ".pre-restore-T1", roots[0].PreviousKeptAt);
         Assert.True(File.Exists(Path.Combine(Data + ".pre-restore-T1", "files", "only-in-current.txt")));
         Assert.False(File.Exists(Path.Combine(Data, "files", "only-in-current.txt")));
@@ -547,7 +547,7 @@ public class TreeEdgeTests : IDisposable
         PartRecord part;
         try
         {
-            part = PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+            part = PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         }
         finally { stop.Cancel(); await writer; }
         Assert.Contains("files/growing.bin", part.ChangedWhileRead);
@@ -562,7 +562,7 @@ public class TreeEdgeTests : IDisposable
         using (var fs = new FileStream(big, FileMode.Create)) { fs.SetLength((8L << 30) + 4097); fs.Seek(-5, SeekOrigin.End); fs.Write("tail!"u8); }
         File.WriteAllText(Path.Combine(p.Data.DataDir, "files", "after.txt"), "after the big one");
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         var done = repo.Complete(s.Id, false, NullOperationLog.Instance);
         // GNU tar reads the pax size record.
         using var tar = Process.Start(new ProcessStartInfo("tar", ["--zstd", "-tvf", Path.Combine(done.Path, "datadir.tar.zst")]) { RedirectStandardOutput = true })!;

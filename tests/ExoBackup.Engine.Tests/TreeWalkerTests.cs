@@ -175,9 +175,9 @@ public class TreeWalkerTests : IDisposable
     static (PartRecord Part, FileIndex Index, byte[] Archive) FullBackup(SnapshotRepository repo, PlatformInfo p)
     {
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        var part = PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default);
-        var index = FileIndex.Read(Path.Combine(s.Path, part.Details["index"]));
-        using var archive = Compression.OpenRead(Path.Combine(s.Path, part.Details["archive"]));
+        var part = PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default);
+        var index = FileIndex.Read(Path.Combine(s.Path, part.Tree.Index!));
+        using var archive = Compression.OpenRead(Path.Combine(s.Path, part.Tree.Archive!));
         using var bytes = new MemoryStream();
         archive.CopyTo(bytes);
         repo.RemovePartial(s.Id);

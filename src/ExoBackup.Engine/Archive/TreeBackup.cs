@@ -62,9 +62,9 @@ public static class TreeBackup
         var indexName = $"{fileBase}.index.jsonl.zst";
         var archivePath = Path.Combine(snapshot.Path, archiveName);
         var part = new PartRecord { Component = component, Name = component, Tool = "ExoBackup pax tar", ToolVersion = "1" };
-        part.Details["compression"] = o.Compression == CompressionKind.Zstd ? "zstd (" + Compression.ZstdImplementation + ")" : o.Compression.ToString().ToLowerInvariant();
-        part.Details["level"] = o.Level.ToString();
-        part.Details["mode"] = parent is null ? "full" : $"changes since {parent.Header.Snapshot}";
+        part.Tree.Compression = o.Compression == CompressionKind.Zstd ? "zstd (" + Compression.ZstdImplementation + ")" : o.Compression.ToString().ToLowerInvariant();
+        part.Tree.Level = o.Level;
+        part.Tree.Mode = parent is null ? "full" : $"changes since {parent.Header.Snapshot}";
         var entries = new List<IndexEntry>();
         long bytesWritten = 0, sourceBytes = 0, written = 0, items = 0;
         var watch = Stopwatch.StartNew();
@@ -170,10 +170,10 @@ public static class TreeBackup
         part.ChangedItems = written;
         part.DeletedItems = deleted.Count;
         part.StoredBytes = part.Files.Sum(f => f.Size);
-        part.Details["bytesArchived"] = bytesWritten.ToString();
-        part.Details["archive"] = archiveName;
-        part.Details["index"] = indexName;
-        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes), {part.Details["filesRehashed"]} re-read and found unchanged, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
+        part.Tree.BytesArchived = bytesWritten;
+        part.Tree.Archive = archiveName;
+        part.Tree.Index = indexName;
+        log.Verbose($"{component}: {items} items, {written} file(s) archived ({bytesWritten:N0} bytes), {part.Tree.FilesRehashed} re-read and found unchanged, {deleted.Count} deleted since the parent, {part.StoredBytes:N0} bytes stored, in {phase.Elapsed.TotalSeconds:0.0} s (scan {scanTime.TotalSeconds:0.00} s, archive {archiveTime.TotalSeconds:0.00} s, index {(phase.Elapsed - scanTime - archiveTime).TotalSeconds:0.00} s).");
         return part;
     }
 
@@ -308,7 +308,7 @@ public static class TreeBackup
             queue.Add(new Work(WorkKind.FileEnd, item, e), ct);
         }
         // Read, hashed and found the same as the parent's: not archived again (the main thread reads this after the reader ends).
-        part.Details["filesRehashed"] = rehashed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        part.Tree.FilesRehashed = rehashed;
     }
 
     const int ChunkSize = 1 << 20;

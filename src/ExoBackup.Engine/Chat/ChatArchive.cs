@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json;
 using ExoBackup.Engine.Repository;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
@@ -34,8 +33,10 @@ public static class ChatArchive
     }
 
     /// <summary>The documents of each collection, as the part recorded them when it was taken.</summary>
-    public static IReadOnlyDictionary<string, long> DocumentCounts(PartRecord part) =>
-        JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["documentCounts"]) ?? [];
+    public static IReadOnlyDictionary<string, long> DocumentCounts(PartRecord part) => part.Chat.DocumentCounts ?? throw part.Missing("documentCounts");
+
+    /// <summary>The database the part dumped, the folder of its files under chat/.</summary>
+    public static string DatabaseOf(PartRecord part) => part.Chat.DatabaseName ?? throw part.Missing("database");
 
     /// <summary>Test-ExoSnapshot -Level Archive: every document of every collection parses, and the counts match.</summary>
     public static string VerifyArchive(SnapshotEntry s, PartRecord part)
@@ -47,7 +48,7 @@ public static class ChatArchive
             // Names from the manifest: the storage refuses one that would leave the snapshot ("../").
             try
             {
-                using var file = s.LocalCopy($"chat/{part.Details["database"]}/{coll}.bson.gz");
+                using var file = s.LocalCopy($"chat/{DatabaseOf(part)}/{coll}.bson.gz");
                 n = CountDocuments(file.Path);
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or BsonSerializationException or ExoBackupException)

@@ -2,7 +2,6 @@
 // its backup in mongodump's layout (ChatBackupService), reading and verifying that dump (ChatArchive) and its staged restore (ChatRestoreService, ChatRestorer).
 using ExoBackup.Engine.IO;
 using System.IO.Compression;
-using System.Text.Json;
 using ExoBackup.Engine.Databases;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Tools;
@@ -20,7 +19,7 @@ namespace ExoBackup.Engine.Chat;
 /// </summary>
 public static class ChatBackupService
 {
-    public const string Component = "Chat";
+    public const string Component = PartComponents.Chat;
 
     static readonly JsonWriterSettings CanonicalJson = new() { OutputMode = JsonOutputMode.CanonicalExtendedJson };
 
@@ -35,15 +34,16 @@ public static class ChatBackupService
         var outDir = Path.Combine(s.Path, "chat");
         var counts = tool is not null ? Mongodump(tool, t, outDir, collections, part, ct) : DriverDump(db, t, outDir, collections, part, log, ct);
         PrivateFiles.Restrict(outDir); // mongodump's files follow its umask
-        part.Files = DatabaseDumpers.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
-        part.Details["hosts"] = string.Join(",", t.Hosts);
-        if (t.Srv) part.Details["scheme"] = "mongodb+srv"; // the hosts are an SRV name (ChatRestorer reads it back)
-        part.Details["database"] = t.Database;
-        part.Details["authenticationDatabase"] = t.AuthDatabase;
-        if (t.User is not null) part.Details["user"] = t.User;
-        part.Details["serverVersion"] = version;
-        part.Details["documentCounts"] = JsonSerializer.Serialize(counts);
-        part.Details["dumpedAt"] = DateTimeOffset.UtcNow.ToString("O");
+        part.Files = DatabaseEngines.Files(s, Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal));
+        var recorded = part.Chat;
+        recorded.Hosts = t.Hosts;
+        if (t.Srv) recorded.Scheme = ChatDetails.SrvScheme; // the hosts are an SRV name (ChatRestorer reads it back)
+        recorded.DatabaseName = t.Database;
+        recorded.AuthenticationDatabase = t.AuthDatabase;
+        recorded.User = t.User;
+        recorded.ServerVersion = version;
+        recorded.DocumentCounts = counts;
+        recorded.DumpedAt = DateTimeOffset.UtcNow;
         part.ItemCount = collections.Count;
         part.ChangedItems = counts.Values.Sum();
         part.StoredBytes = part.Files.Sum(f => f.Size);

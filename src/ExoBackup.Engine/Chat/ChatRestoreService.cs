@@ -23,7 +23,7 @@ public static class ChatRestoreService
         IReadOnlyList<string> toolPaths, bool discardReplaced, string stamp, IOperationLog log, CancellationToken ct)
     {
         var client = ChatClient.Create(t);
-        var source = part.Details["database"];
+        var source = ChatArchive.DatabaseOf(part);
         using var chat = s.LocalCopy("chat");
         using var sourceDir = s.LocalCopy("chat/" + source); // refused if the manifest's name leaves the snapshot
         var dir = sourceDir.Path;

@@ -18,7 +18,19 @@ public sealed class PartFile
 /// <summary>What one backup part (data dir, configuration, a database, chat) wrote and how it went.</summary>
 public sealed class PartRecord
 {
-    public string Component { get; set; } = "";
+    string _component = "";
+    Dictionary<string, string> _recorded = new(StringComparer.Ordinal);
+    PartDetails? _details;
+
+    public string Component
+    {
+        get => _component;
+        set
+        {
+            if (_details is not null && value != _component) { _recorded = _details.ToRecorded(); _details = null; } // read again as the new component's
+            _component = value;
+        }
+    }
     public string Name { get; set; } = "";
     public List<PartFile> Files { get; set; } = [];
     public long SourceBytes { get; set; }
@@ -35,7 +47,38 @@ public sealed class PartRecord
     public List<string> ChangedWhileRead { get; set; } = [];
     public List<string> Skipped { get; set; } = [];
     public List<string> Warnings { get; set; } = [];
-    public Dictionary<string, string> Details { get; set; } = new();
+
+    /// <summary>
+    /// "details" as the manifest holds it (format 1: a flat object of strings, see <see cref="PartDetails"/>):
+    /// what was read, until the typed details are used, then what they write.
+    /// </summary>
+    [JsonInclude, JsonPropertyName("details")]
+    internal Dictionary<string, string> RecordedJson
+    {
+        get => _details?.ToRecorded() ?? _recorded;
+        set { _recorded = value ?? new(StringComparer.Ordinal); _details = null; }
+    }
+
+    /// <summary>The details as recorded, strings as the manifest holds them, unchecked (what Get-ExoSnapshot shows).</summary>
+    [JsonIgnore] public IReadOnlyDictionary<string, string> RecordedDetails => RecordedJson;
+
+    /// <summary>The typed details of the part's component, read from the record at first use: ExoBackup.RepositoryCorrupt for a value that does not parse.</summary>
+    [JsonIgnore] public PartDetails Details => _details ??= PartDetails.Read(Component, Key, _recorded);
+
+    /// <summary>The details of a data dir or configuration part.</summary>
+    [JsonIgnore] public TreeDetails Tree => Details as TreeDetails ?? throw NotA(nameof(TreeDetails));
+    /// <summary>The details of a database part.</summary>
+    [JsonIgnore] public DatabaseDetails Database => Details as DatabaseDetails ?? throw NotA(nameof(DatabaseDetails));
+    /// <summary>The details of the chat part.</summary>
+    [JsonIgnore] public ChatDetails Chat => Details as ChatDetails ?? throw NotA(nameof(ChatDetails));
+
+    /// <summary>Whether this is a data dir or configuration part (a file tree: <see cref="Tree"/>).</summary>
+    [JsonIgnore] public bool IsTree => PartComponents.IsTree(Component);
+
+    /// <summary>ExoBackup.RepositoryCorrupt: the record lacks <paramref name="key"/>, which the code needs.</summary>
+    public ExoBackupException Missing(string key) => PartDetails.Missing(Key, key);
+
+    InvalidOperationException NotA(string kind) => new($"{Key} is a {Component} part: it has no {kind}.");
 
     [JsonIgnore] public string Key => string.IsNullOrEmpty(Name) || Name == Component ? Component : $"{Component}-{Name}";
 }

@@ -14,12 +14,13 @@ public sealed class ChatRestorer : IComponentRestorer
     public static ChatTarget TargetOf(PartRecord part, RestoreRequest r)
     {
         var chat = r.Platform.Chat;
-        var hosts = r.Server is not null ? r.Server.Split(',') : chat?.Hosts.ToArray() ?? part.Details["hosts"].Split(',');
-        var user = r.User ?? (chat is { Authentication: true } ? chat.User : part.Details.GetValueOrDefault("user"));
+        var recorded = part.Chat;
+        var hosts = r.Server is not null ? r.Server.Split(',') : chat?.Hosts.ToArray() ?? (recorded.Hosts ?? throw part.Missing("hosts")).ToArray();
+        var user = r.User ?? (chat is { Authentication: true } ? chat.User : recorded.User);
         var password = r.Password ?? (chat is { Authentication: true } ? chat.Password : null);
-        var srv = r.Server is null && chat is null && part.Details.GetValueOrDefault("scheme") == "mongodb+srv"; // the part's hosts are an SRV name
-        return new ChatTarget(hosts, r.ChatDatabase ?? part.Details["database"], user, password,
-            chat?.AuthenticationDatabase ?? part.Details.GetValueOrDefault("authenticationDatabase") ?? "admin", srv);
+        var srv = r.Server is null && chat is null && recorded.IsSrv; // the part's hosts are an SRV name
+        return new ChatTarget(hosts, r.ChatDatabase ?? ChatArchive.DatabaseOf(part), user, password,
+            chat?.AuthenticationDatabase ?? recorded.AuthenticationDatabase ?? "admin", srv);
     }
 
     static PartRecord Part(SnapshotEntry s) => s.Manifest.Parts.First(p => p.Component == ChatBackupService.Component);

@@ -13,18 +13,18 @@ namespace ExoBackup.Engine.Restore;
 /// </summary>
 public sealed class DatabaseRestorer : IComponentRestorer
 {
-    public string Component => DatabaseParts.Component;
+    public string Component => DatabaseBackupService.Component;
 
     public string Describe(SnapshotEntry snapshot, RestoreRequest r) =>
         string.Join("; ", Parts(snapshot).Select(p =>
         {
-            var t = DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password);
-            return $"Replace {t.Describe()} with the dump of {p.Details["database"]} from {snapshot.Id}" +
+            var t = DatabaseBackupService.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password);
+            return $"Replace {t.Describe()} with the dump of {p.Database.DatabaseName} from {snapshot.Id}" +
                    (r.DiscardReplaced ? ", dropping the database it replaces" : ", keeping the database it replaces");
         }));
 
     static List<PartRecord> Parts(SnapshotEntry s) =>
-        s.Manifest.Parts.Where(DatabaseParts.IsRestorable).ToList();
+        s.Manifest.Parts.Where(DatabaseBackupService.IsRestorable).ToList();
 
     public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
     {
@@ -32,8 +32,8 @@ public sealed class DatabaseRestorer : IComponentRestorer
         if (r.Database is not null && parts.Count > 1)
             throw new ExoBackupException("ExoBackup.AmbiguousDatabase", ErrorKind.InvalidArgument,
                 $"Snapshot {snapshot.Id} holds {parts.Count} databases; -Database renames only one.", snapshot.Id, "Restore them one by one with -Datasource.");
-        var plan = parts.Select(p => (Part: p, Target: DatabaseParts.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password, log))).ToList();
-        foreach (var (_, t) in plan) DatabaseDumpers.For(t.Engine).Probe(t with { Database = t.Engine == DatabaseEngine.PostgreSql ? "postgres" : t.Engine == DatabaseEngine.SqlServer ? "master" : "" }, ct);
+        var plan = parts.Select(p => (Part: p, Target: DatabaseBackupService.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password, log))).ToList();
+        foreach (var (_, t) in plan) DatabaseEngines.For(t.Engine).Probe(t with { Database = t.Engine == DatabaseEngine.PostgreSql ? "postgres" : t.Engine == DatabaseEngine.SqlServer ? "master" : "" }, ct);
         var staged = new Staged(snapshot, r, log, ct);
         try
         {
@@ -41,18 +41,18 @@ public sealed class DatabaseRestorer : IComponentRestorer
             // into a staging database of its own (engines that can swap one in; SQL Server restores at commit).
             foreach (var (part, t) in plan)
             {
-                var dumper = DatabaseDumpers.For(t.Engine);
-                if (!dumper.CanSwap) { staged.Items.Add((part, t, null, null)); continue; }
+                var adapter = DatabaseEngines.For(t.Engine);
+                if (!adapter.CanSwap) { staged.Items.Add((part, t, null, null)); continue; }
                 // Unique beyond the second: a restore killed during its own CREATE DATABASE, in the same
                 // second, may still have the server finish creating that name after this one looked.
                 var unique = r.Stamp + Guid.NewGuid().ToString("N")[..4];
-                var staging = t with { Database = DatabaseDumpers.StagingName(t.Database, unique, dumper.MaxNameLength) };
+                var staging = t with { Database = DatabaseEngines.StagingName(t.Database, unique, adapter.MaxNameLength) };
                 // A restore killed outright left its staging database; none of its sessions remain.
-                var leftover = dumper.DropUnused(t, staging.Database[..^unique.Length], ct);
+                var leftover = adapter.DropUnused(t, staging.Database[..^unique.Length], ct);
                 if (leftover.Count > 0) log.Verbose($"Dropped {leftover.Count} staging database(s) that interrupted restores left: {string.Join(", ", leftover)}.");
                 staged.Items.Add((part, t, staging.Database, null));
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                var done = dumper.Restore(staging, snapshot, part, Options(r, discard: true), log, ct);
+                var done = adapter.Restore(staging, snapshot, part, Options(r, discard: true), log, ct);
                 staged.Items[^1] = (part, t, staging.Database, (done, watch.Elapsed));
             }
             return staged;
@@ -79,20 +79,20 @@ public sealed class DatabaseRestorer : IComponentRestorer
             var results = new List<ComponentRestoreResult>();
             foreach (var (part, t, staging, restored) in Items)
             {
-                var dumper = DatabaseDumpers.For(t.Engine);
+                var adapter = DatabaseEngines.For(t.Engine);
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 DatabaseRestored done;
-                if (staging is null) done = dumper.Restore(t, snapshot, part, Options(r, r.DiscardReplaced), log, ct);
+                if (staging is null) done = adapter.Restore(t, snapshot, part, Options(r, r.DiscardReplaced), log, ct);
                 else
                 {
                     // From here on, no cancellation: a swap is two renames and must not stop between them.
-                    var kept = dumper.Swap(t, staging, r.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, r.Stamp, dumper.MaxNameLength), log, CancellationToken.None);
+                    var kept = adapter.Swap(t, staging, r.DiscardReplaced ? null : DatabaseEngines.KeptName(t.Database, r.Stamp, adapter.MaxNameLength), log, CancellationToken.None);
                     done = restored!.Value.Done with { Database = t.Database, PreviousKeptAs = kept };
                 }
-                var expected = DatabaseParts.RowCounts(part);
+                var expected = DatabaseBackupService.RowCounts(part);
                 if (done.Rows != expected.Values.Sum())
                     log.Warning($"{t.Describe()} holds {done.Rows:N0} rows after the restore; the dump recorded {expected.Values.Sum():N0}.");
-                results.Add(new ComponentRestoreResult(DatabaseParts.Component, t.Describe(), done.PreviousKeptAs, done.Tables, "tables", 0, done.Rows, watch.Elapsed + (restored?.Took ?? TimeSpan.Zero)));
+                results.Add(new ComponentRestoreResult(DatabaseBackupService.Component, t.Describe(), done.PreviousKeptAs, done.Tables, "tables", 0, done.Rows, watch.Elapsed + (restored?.Took ?? TimeSpan.Zero)));
             }
             _committed = true;
             return results;
@@ -104,7 +104,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
             if (_committed) return;
             foreach (var (_, t, staging, _) in Items)
                 if (staging is not null)
-                    try { DatabaseDumpers.For(t.Engine).Drop(t with { Database = staging }, CancellationToken.None); }
+                    try { DatabaseEngines.For(t.Engine).Drop(t with { Database = staging }, CancellationToken.None); }
                     catch (Exception e) when (e is ExoBackupException or System.Data.Common.DbException)
                     {
                         log.Warning($"Could not drop the staging database {staging} on {t.Host}:{t.Port}: {e.Message}. Drop it when no restore runs.");

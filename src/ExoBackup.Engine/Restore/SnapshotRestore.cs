@@ -61,7 +61,7 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
     public string Describe(SnapshotEntry snapshot, RestoreRequest r)
     {
         var roots = snapshot.Manifest.Parts.First(p => p.Component == component);
-        var target = component == PlatformParts.DataDir ? r.DataDir ?? r.Platform.Data.DataDir : r.Platform.ConfDir + " and the bundle's configuration files";
+        var target = component == PlatformFilesBackupService.DataDir ? r.DataDir ?? r.Platform.Data.DataDir : r.Platform.ConfDir + " and the bundle's configuration files";
         return r.PathFilter.Count > 0
             ? $"Restore the files of {component} matching {string.Join(", ", r.PathFilter)} into {target}, keeping the files replaced"
             : $"Replace {target} with the {component} of {snapshot.Id} ({roots.ItemCount:N0} items){(r.DiscardReplaced ? ", deleting what it replaces" : ", keeping what it replaces as *.pre-restore-" + r.Stamp)}";
@@ -69,13 +69,13 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
 
     public IStagedRestore Stage(SnapshotRepository repo, SnapshotEntry snapshot, RestoreRequest r, IOperationLog log, CancellationToken ct)
     {
-        if (component == PlatformParts.Configuration) WarnOnCodecChange(snapshot, r.Platform, log);
+        if (component == PlatformFilesBackupService.Configuration) WarnOnCodecChange(snapshot, r.Platform, log);
         if (snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == component) is { Skipped.Count: > 0 } part)
             log.Warning($"The {component} of {snapshot.Id} lacks {part.Skipped.Count} item(s) skipped when it was taken, e.g. {part.Skipped[0]}: the restored tree will not have them.");
         var watch = Stopwatch.StartNew();
         var staged = TreeRestore.Stage(repo, snapshot, component, new TreeRestoreOptions
         {
-            TargetFor = prefix => PlatformParts.TargetFor(prefix, r.Platform, r.DataDir),
+            TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, r.Platform, r.DataDir),
             PathFilter = r.PathFilter,
             DiscardReplaced = r.DiscardReplaced,
             KeepOwners = r.KeepOwners,
@@ -97,9 +97,9 @@ public sealed class TreeComponentRestorer(string component) : IComponentRestorer
 
     static void WarnOnCodecChange(SnapshotEntry snapshot, PlatformInfo p, IOperationLog log)
     {
-        var part = snapshot.Manifest.Parts.First(x => x.Component == PlatformParts.Configuration);
-        if (!part.Details.TryGetValue("codecKeySha256", out var saved) || !File.Exists(p.CodecKeyFile)) return;
-        if (PlatformParts.CodecKeyHash(p.CodecKeyFile) != saved)
+        var part = snapshot.Manifest.Parts.First(x => x.Component == PlatformFilesBackupService.Configuration);
+        if (part.Tree.CodecKeySha256 is not { } saved || !File.Exists(p.CodecKeyFile)) return;
+        if (PlatformFilesBackupService.CodecKeyHash(p.CodecKeyFile) != saved)
             log.Warning($"The codec key in {snapshot.Id} differs from the one in {p.CodecDir}. eXo encrypts secrets in its database " +
                         "(passwords, remember-me tokens, wallet keys, connector secrets) with this key: after the restore, only a database " +
                         "taken together with this snapshot can be read, and eXo refuses to start (CodecKeyChangedException) with any other. Restore the databases from the same snapshot.");
@@ -111,9 +111,9 @@ public static class SnapshotRestore
 {
     public static readonly IReadOnlyDictionary<string, IComponentRestorer> Restorers = new Dictionary<string, IComponentRestorer>
     {
-        [PlatformParts.DataDir] = new TreeComponentRestorer(PlatformParts.DataDir),
-        [PlatformParts.Configuration] = new TreeComponentRestorer(PlatformParts.Configuration),
-        [Databases.DatabaseParts.Component] = new DatabaseRestorer(),
+        [PlatformFilesBackupService.DataDir] = new TreeComponentRestorer(PlatformFilesBackupService.DataDir),
+        [PlatformFilesBackupService.Configuration] = new TreeComponentRestorer(PlatformFilesBackupService.Configuration),
+        [Databases.DatabaseBackupService.Component] = new DatabaseRestorer(),
         [Chat.ChatBackupService.Component] = new ChatRestorer(),
     };
 
@@ -123,7 +123,7 @@ public static class SnapshotRestore
     /// <summary>The components to restore: those asked for (all the snapshot holds when none), each of which it must hold.</summary>
     public static List<IComponentRestorer> Select(SnapshotEntry snapshot, IReadOnlyList<string> components)
     {
-        var held = snapshot.Manifest.Parts.Where(p => p.Component != Databases.DatabaseParts.Component || Databases.DatabaseParts.IsRestorable(p))
+        var held = snapshot.Manifest.Parts.Where(p => p.Component != Databases.DatabaseBackupService.Component || Databases.DatabaseBackupService.IsRestorable(p))
             .Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
         var wanted = components.Count == 0 ? held : components.ToList();
         foreach (var c in wanted.Where(c => !held.Contains(c)))
@@ -173,7 +173,7 @@ public static class SnapshotRestore
         // Only the archives this restore reads; every other file is hashed now.
         var streamed = restoring.OfType<TreeComponentRestorer>().Select(r => r.Component).ToHashSet();
         var archives = repo.Chain(snapshot.Id).Chain
-            .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.Details.ContainsKey("archive")).Select(p => p.Details["archive"]))
+            .SelectMany(s => s.Manifest.Parts.Where(p => streamed.Contains(p.Component) && p.IsTree && p.Tree.Archive is not null).Select(p => p.Tree.Archive!))
             .ToHashSet(StringComparer.Ordinal);
         var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct, archives.Contains).Where(f => !f.Passed).ToList();
         if (failed.Count > 0)

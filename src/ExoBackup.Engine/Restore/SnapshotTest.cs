@@ -38,15 +38,15 @@ public static class SnapshotTest
         var findings = SnapshotVerifier.Verify(repo, id, level == VerifyLevel.Restore ? VerifyLevel.Archive : level, log, ct);
         if (level == VerifyLevel.Checksum || findings.Any(f => !f.Passed)) return findings;
         var snapshot = repo.Get(id, includeIncomplete: false);
-        var dbParts = snapshot.Manifest.Parts.Where(p => p.Component == DatabaseParts.Component && p.Details.ContainsKey("dump")).ToList();
+        var dbParts = snapshot.Manifest.Parts.Where(p => p.Component == DatabaseBackupService.Component && p.Database.Dump is not null).ToList();
         foreach (var part in dbParts)
         {
-            var engine = Enum.Parse<DatabaseEngine>(part.Details["engine"]);
+            var engine = part.Database.Engine;
             if (engine == DatabaseEngine.SqlServer && level == VerifyLevel.Archive) continue; // only the server reads a .bak
-            try { findings.Add(new VerifyFinding(id, part.Key, part.Details["dump"], true, DatabaseDumpers.For(engine).VerifyArchive(snapshot, part, toolPaths, ct))); }
+            try { findings.Add(new VerifyFinding(id, part.Key, part.Database.Dump!, true, DatabaseEngines.For(engine ?? throw part.Missing("engine")).VerifyArchive(snapshot, part, toolPaths, ct))); }
             catch (Exception e) when (e is InvalidDataException or ExoBackupException or IOException)
             {
-                findings.Add(new VerifyFinding(id, part.Key, part.Details["dump"], false, e.Message));
+                findings.Add(new VerifyFinding(id, part.Key, part.Database.Dump!, false, e.Message));
             }
         }
         var chatPart = snapshot.Manifest.Parts.FirstOrDefault(p => p.Component == Chat.ChatBackupService.Component);
@@ -94,7 +94,7 @@ public static class SnapshotTest
         try
         {
             IO.PrivateFiles.CreateDirectory(scratch); // 0700: the copy holds the codec key and the bundle's passwords
-            foreach (var component in snapshot.Manifest.Parts.Where(p => p.Details.ContainsKey("index")).Select(p => p.Component).Distinct())
+            foreach (var component in snapshot.Manifest.Parts.Where(p => p.IsTree && p.Tree.Index is not null).Select(p => p.Component).Distinct())
             {
                 try
                 {
@@ -121,26 +121,26 @@ public static class SnapshotTest
     {
         var scratchName = "exobackup_test_" + Guid.NewGuid().ToString("N")[..12];
         DatabaseTarget target;
-        try { target = DatabaseParts.TargetOf(part, platform, null, scratchName, user, password, log); }
-        catch (ExoBackupException e) { return new VerifyFinding(snapshot.Id, part.Key, part.Details.GetValueOrDefault("dump") ?? "", false, e.Message); }
-        var dumper = DatabaseDumpers.For(target.Engine);
+        try { target = DatabaseBackupService.TargetOf(part, platform, null, scratchName, user, password, log); }
+        catch (ExoBackupException e) { return new VerifyFinding(snapshot.Id, part.Key, part.Database.Dump ?? "", false, e.Message); }
+        var adapter = DatabaseEngines.For(target.Engine);
         try
         {
-            var done = dumper.Restore(target, snapshot, part, new DatabaseRestoreOptions { ToolPaths = toolPaths, DiscardReplaced = true }, log, ct);
-            var expected = DatabaseParts.RowCounts(part);
-            var restored = done.Counted ?? dumper.CountRows(target, ct); // the restore counted them already, except on SQL Server
+            var done = adapter.Restore(target, snapshot, part, new DatabaseRestoreOptions { ToolPaths = toolPaths, DiscardReplaced = true }, log, ct);
+            var expected = DatabaseBackupService.RowCounts(part);
+            var restored = done.Counted ?? adapter.CountRows(target, ct); // the restore counted them already, except on SQL Server
             var diff = expected.Where(e => restored.FirstOrDefault(r => r.Table == e.Key)?.Rows != e.Value).Select(e => e.Key).ToList();
             return diff.Count == 0
-                ? new VerifyFinding(snapshot.Id, part.Key, part.Details["dump"], true, $"restored into {scratchName}: {done.Tables} table(s), {done.Rows:N0} rows, as recorded")
-                : new VerifyFinding(snapshot.Id, part.Key, part.Details["dump"], false, $"restored into {scratchName}, but {diff.Count} table(s) differ from the manifest, e.g. {diff[0]}");
+                ? new VerifyFinding(snapshot.Id, part.Key, part.Database.Dump!, true, $"restored into {scratchName}: {done.Tables} table(s), {done.Rows:N0} rows, as recorded")
+                : new VerifyFinding(snapshot.Id, part.Key, part.Database.Dump!, false, $"restored into {scratchName}, but {diff.Count} table(s) differ from the manifest, e.g. {diff[0]}");
         }
         catch (ExoBackupException e)
         {
-            return new VerifyFinding(snapshot.Id, part.Key, part.Details["dump"], false, e.Message);
+            return new VerifyFinding(snapshot.Id, part.Key, part.Database.Dump!, false, e.Message);
         }
         finally
         {
-            try { dumper.Drop(target, ct); } catch (Exception e) when (e is ExoBackupException or System.Data.Common.DbException) { log.Warning($"Could not drop the scratch database {scratchName}: {e.Message}"); }
+            try { adapter.Drop(target, ct); } catch (Exception e) when (e is ExoBackupException or System.Data.Common.DbException) { log.Warning($"Could not drop the scratch database {scratchName}: {e.Message}"); }
         }
     }
 }

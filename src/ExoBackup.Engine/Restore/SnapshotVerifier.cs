@@ -112,7 +112,20 @@ public static class SnapshotVerifier
             findings.Add(new VerifyFinding(id, partOf[pf].Key, pf, false, $"{pf} belongs to part {partOf[pf].Key} but is not in SHA256SUMS."));
         if (!listed.ContainsKey("manifest.json"))
             findings.Add(new VerifyFinding(id, "Snapshot", "manifest.json", false, "manifest.json is not covered by SHA256SUMS."));
+        findings.AddRange(VerifyDetails(s));
         return findings;
+    }
+
+    /// <summary>Every part's details read (a port that is not a number, counts that are not JSON: a damaged or forged record).</summary>
+    static IEnumerable<VerifyFinding> VerifyDetails(SnapshotEntry s)
+    {
+        foreach (var part in s.Manifest.Parts)
+        {
+            string? problem = null;
+            try { _ = part.Details; }
+            catch (ExoBackupException e) { problem = e.Message; }
+            if (problem is not null) yield return new VerifyFinding(s.Id, part.Key, "manifest.json", false, problem);
+        }
     }
 
     /// <summary>A name SHA256SUMS may list: one that names a file inside the snapshot (a writer of the repository may list "../x").</summary>
@@ -127,7 +140,7 @@ public static class SnapshotVerifier
     {
         foreach (var part in s.Manifest.Parts)
         {
-            if (!part.Details.TryGetValue("archive", out var archiveName) || !part.Details.TryGetValue("index", out var indexName)) continue;
+            if (!part.IsTree || part.Tree is not { Archive: { } archiveName, Index: { } indexName }) continue;
             VerifyFinding result;
             try
             {

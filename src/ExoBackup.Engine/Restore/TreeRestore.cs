@@ -61,7 +61,7 @@ public static class TreeRestore
     /// </summary>
     public static StagedTree Stage(SnapshotRepository repo, SnapshotEntry snapshot, string component, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
-        var indexName = PartOf(snapshot, component).Details["index"];
+        var indexName = PartOf(snapshot, component).Tree.Index!;
         var (chain, broken) = repo.Chain(snapshot.Id);
         if (broken is not null)
             throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
@@ -226,7 +226,7 @@ public static class TreeRestore
                     $"The index places files in snapshot {group.Key}, which is not in the chain.", group.Key, "Test the snapshot with Test-ExoSnapshot.");
             var wanted = group.ToDictionary(f => f.Path, StringComparer.Ordinal);
             var part = PartOf(holder, component);
-            var archiveName = part.Details["archive"];
+            var archiveName = part.Tree.Archive!;
             var archivePath = Path.Combine(holder.Path, archiveName); // as shown in messages
             // The archive's SHA-256 is checked while it is extracted (into the staging folder, never the target).
             var expected = part.Files.First(f => f.Path == archiveName).Sha256;
@@ -314,7 +314,7 @@ public static class TreeRestore
     }
 
     static PartRecord PartOf(SnapshotEntry s, string component) =>
-        s.Manifest.Parts.FirstOrDefault(p => p.Component == component && p.Details.ContainsKey("archive") && p.Details.ContainsKey("index"))
+        s.Manifest.Parts.FirstOrDefault(p => p.Component == component && p.IsTree && p.Tree is { Archive: not null, Index: not null })
         ?? throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
             $"Snapshot {s.Id} has no {component} part.", s.Id, "Pick a snapshot that holds it (Get-ExoSnapshot shows the parts).");
 

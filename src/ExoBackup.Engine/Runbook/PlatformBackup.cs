@@ -17,7 +17,7 @@ public sealed class PlatformBackupRequest
     public bool NoRestart { get; init; }
     public bool AllowOnline { get; init; }
     public bool BreakStaleLock { get; init; }
-    public IReadOnlySet<string> Components { get; init; } = new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatBackupService.Component };
+    public IReadOnlySet<string> Components { get; init; } = new HashSet<string> { PlatformFilesBackupService.DataDir, PlatformFilesBackupService.Configuration, DatabaseBackupService.Component, ChatBackupService.Component };
     public DataDirOptions DataDir { get; init; } = new();
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     public string? DatabaseUser { get; init; }
@@ -58,8 +58,8 @@ public static class PlatformBackup
                 "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
         if (r.Platforms.Count > 1) RequireOneCluster(r.Platforms);
         // What a part would refuse at once is refused here, before eXo stops (and -WhatIf says so).
-        if (r.Components.Contains(DatabaseParts.Component) && (r.Platforms[0].Datasources.Count > 0 || r.Datasources.Count > 0))
-            DatabaseParts.Check(r.Platforms[0], r.Datasources, r.Dump);
+        if (r.Components.Contains(DatabaseBackupService.Component) && (r.Platforms[0].Datasources.Count > 0 || r.Datasources.Count > 0))
+            DatabaseBackupService.Check(r.Platforms[0], r.Datasources, r.Dump);
     }
 
     /// <summary>
@@ -91,14 +91,14 @@ public static class PlatformBackup
         Validate(r);
         var main = r.Platforms[0];
         var c = r.Components;
-        string? databases = c.Contains(DatabaseParts.Component)
+        string? databases = c.Contains(DatabaseBackupService.Component)
             ? string.Join(", ", DatabaseTarget.From(main.Datasources, null, null).Select(t => t.Describe())
                 .DefaultIfEmpty(main.Datasources.Any(d => d.Engine == DatabaseEngine.Hsqldb) ? "HSQLDB (in the data dir)" : "no database"))
             : null;
         var what = new[]
         {
-            c.Contains(PlatformParts.DataDir) ? $"data dir {main.Data.DataDir}" : null,
-            c.Contains(PlatformParts.Configuration) ? $"configuration {main.ConfDir}" : null,
+            c.Contains(PlatformFilesBackupService.DataDir) ? $"data dir {main.Data.DataDir}" : null,
+            c.Contains(PlatformFilesBackupService.Configuration) ? $"configuration {main.ConfDir}" : null,
             databases,
             c.Contains(ChatBackupService.Component) && main.Chat is not null ? $"chat {string.Join(',', main.Chat.Hosts)}/{main.Chat.Database}" : null,
         }.OfType<string>();
@@ -168,14 +168,14 @@ public static class PlatformBackup
         var token = linked.Token;
         bool Running() => PlatformProcess.FindPid(p) is not null;
         var work = new List<(string Name, Action Run)>();
-        if (r.Components.Contains(PlatformParts.DataDir))
-            work.Add(("data dir", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupDataDir(repo, open, p,
+        if (r.Components.Contains(PlatformFilesBackupService.DataDir))
+            work.Add(("data dir", () => PartRunner.Run(repo, open, Running, () => PlatformFilesBackupService.BackupDataDir(repo, open, p,
                 r.DataDir with { Tree = r.DataDir.Tree with { Compression = r.Compression, ProgressId = 11, ParentProgressId = 1 } }, log, token), log)));
-        if (r.Components.Contains(PlatformParts.Configuration))
-            work.Add(("configuration", () => PartRunner.Run(repo, open, Running, () => PlatformParts.BackupConfiguration(open, p,
+        if (r.Components.Contains(PlatformFilesBackupService.Configuration))
+            work.Add(("configuration", () => PartRunner.Run(repo, open, Running, () => PlatformFilesBackupService.BackupConfiguration(open, p,
                 new TreeBackupOptions { Compression = r.Compression, ProgressId = 12, ParentProgressId = 1 }, log, token), log)));
-        if (r.Components.Contains(DatabaseParts.Component) && p.Datasources.Count > 0)
-            work.Add(("databases", () => DatabaseParts.Backup(repo, open, p, r.Datasources, r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
+        if (r.Components.Contains(DatabaseBackupService.Component) && p.Datasources.Count > 0)
+            work.Add(("databases", () => DatabaseBackupService.Backup(repo, open, p, r.Datasources, r.DatabaseUser, r.DatabasePassword, r.Dump, log, token)));
         if (r.Components.Contains(ChatBackupService.Component) && (p.Chat is not null || r.ChatConnectionString is not null))
             work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open,
                 ChatTarget.Resolve(p, r.ChatConnectionString, null, null, r.ChatUser, r.ChatPassword), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));

@@ -15,5 +15,5 @@ public sealed class BackupExoConfigurationCommand : SnapshotCmdlet
 
     protected override void ProcessRecord() =>
         BackUpPart(Platform, "the configuration", (_, open, platform, log, ct) =>
-            PlatformParts.BackupConfiguration(open, platform, new TreeBackupOptions { Compression = Mirror.To<CompressionKind>(Compression), ProgressId = 2 }, log, ct));
+            PlatformFilesBackupService.BackupConfiguration(open, platform, new TreeBackupOptions { Compression = Mirror.To<CompressionKind>(Compression), ProgressId = 2 }, log, ct));
 }

@@ -40,6 +40,6 @@ public sealed class BackupExoDataDirCommand : SnapshotCmdlet
                 Compression = Mirror.To<CompressionKind>(Compression), Level = CompressionLevel, CompareContent = Checksum, SkipUnreadable = SkipUnreadable,
             },
         };
-        BackUpPart(Platform, "the data dir", (repo, open, platform, log, ct) => PlatformParts.BackupDataDir(repo, open, platform, options, log, ct));
+        BackUpPart(Platform, "the data dir", (repo, open, platform, log, ct) => PlatformFilesBackupService.BackupDataDir(repo, open, platform, options, log, ct));
     }
 }

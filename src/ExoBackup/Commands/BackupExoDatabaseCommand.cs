@@ -39,6 +39,6 @@ public sealed class BackupExoDatabaseCommand : SnapshotCmdlet
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
         BackUpParts(Platform, "the databases", (repo, open, platform, log, ct) =>
-            DatabaseParts.Backup(repo, open, platform, Datasource, user, password, options, log, ct));
+            DatabaseBackupService.Backup(repo, open, platform, Datasource, user, password, options, log, ct));
     }
 }

@@ -115,7 +115,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
         if (_homes.Count == 0) return;
         var platforms = RunEngine((_, _) => _homes.Select(h => PlatformDiscovery.Discover(h)).ToList());
         var components = Component.Length == 0
-            ? new HashSet<string> { PlatformParts.DataDir, PlatformParts.Configuration, DatabaseParts.Component, ChatBackupService.Component }
+            ? new HashSet<string> { PlatformFilesBackupService.DataDir, PlatformFilesBackupService.Configuration, DatabaseBackupService.Component, ChatBackupService.Component }
             : Component.Select(c => c.ToString()).ToHashSet();
         var request = new PlatformBackupRequest
         {

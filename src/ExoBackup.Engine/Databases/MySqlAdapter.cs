@@ -1,11 +1,11 @@
 using ExoBackup.Engine.IO;
 using System.Text;
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Tools;
 using MySqlConnector;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -14,7 +14,7 @@ namespace ExoBackup.Engine.Databases;
 /// the snapshot, the client fed from the decompressed stream on restore. The password reaches them
 /// only through a 0600 --defaults-file; MYSQL_PWD is removed from their environment.
 /// </summary>
-public sealed class MySqlDumper : IDatabaseDumper
+public sealed class MySqlAdapter : IDatabaseEngineAdapter
 {
     const string CompletionMarker = "-- Dump completed";
 
@@ -54,41 +54,36 @@ public sealed class MySqlDumper : IDatabaseDumper
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, t.Database);
-        string version;
-        using (var cmd = new MySqlCommand("SELECT VERSION()", c)) version = cmd.ExecuteScalar()?.ToString() ?? "";
+        var version = DbCommands.Scalar(c, "SELECT VERSION()")?.ToString() ?? "";
         var sessions = Scalar(c, OtherSessionsSql, t.Database);
-        var position = new Dictionary<string, string>();
+        (string? File, long? Position) binlog = (null, null);
         foreach (var sql in new[] { "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS" })
         {
             try
             {
                 using var cmd = new MySqlCommand(sql, c);
                 using var r = cmd.ExecuteReader();
-                if (r.Read()) { position["binlogFile"] = r.GetString(0); position["binlogPosition"] = r.GetValue(1).ToString() ?? ""; }
+                if (r.Read()) binlog = (r.GetString(0), Convert.ToInt64(r.GetValue(1)));
                 break;
             }
             catch (MySqlException) { } // no binary log, no privilege, or the other spelling of the statement
         }
-        if (DefaultCharset(c, t.Database) is var (charset, collation)) { position["charset"] = charset; position["collation"] = collation; }
+        var defaults = DefaultCharset(c, t.Database);
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct))
+        {
+            BinlogFile = binlog.File, BinlogPosition = binlog.Position, Charset = defaults?.Charset, Collation = defaults?.Collation,
+        };
     }
 
     static List<TableCount> CountRows(MySqlConnection c, string db, CancellationToken ct)
     {
-        var tables = new List<string>();
-        using (var cmd = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1", c))
-        {
-            cmd.Parameters.AddWithValue("@db", db);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) tables.Add(r.GetString(0));
-        }
+        var tables = Tables(c, db);
         var counts = new List<TableCount>();
         foreach (var t in tables)
         {
             ct.ThrowIfCancellationRequested();
-            using var cmd = new MySqlCommand($"SELECT COUNT(*) FROM {Quote(db)}.{Quote(t)}", c);
-            counts.Add(new TableCount(t, Convert.ToInt64(cmd.ExecuteScalar())));
+            counts.Add(new TableCount(t, Convert.ToInt64(DbCommands.Scalar(c, $"SELECT COUNT(*) FROM {Quote(db)}.{Quote(t)}"))));
         }
         return counts;
     }
@@ -115,7 +110,7 @@ public sealed class MySqlDumper : IDatabaseDumper
         var tail = new byte[256];
         var tailLength = 0;
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
+        using (DatabaseEngines.Watch(output, $"Dumping {t.Describe()} with {tool.Name}", log))
         {
             // --defaults-file must come first, or the tools ignore it; it also keeps them from reading any other option file.
             var args = new List<string>
@@ -152,19 +147,19 @@ public sealed class MySqlDumper : IDatabaseDumper
                 $"The dump of {t.Describe()} by {tool.Name} does not end with \"{CompletionMarker}\": it was cut short.", t.Describe(),
                 "Run the tool by hand to see why; the part was not recorded.");
         var part = new PartRecord { Component = "Database", Name = name, Tool = tool.Name, ToolVersion = toolVersion?.ToString() ?? "" };
-        part.Details["format"] = "sql+zstd";
-        part.Details["dump"] = rel;
-        part.Files = DatabaseDumpers.Files(s, [rel]);
-        DatabaseDumpers.Record(part, t, probe);
+        part.Database.Format = "sql+zstd";
+        part.Database.Dump = rel;
+        part.Files = DatabaseEngines.Files(s, [rel]);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
-        var expected = DatabaseParts.RowCounts(part);
+        var expected = DatabaseBackupService.RowCounts(part);
         var created = new HashSet<string>(StringComparer.Ordinal);
         string? last = null;
-        using (var reader = new StreamReader(Compression.OpenRead(s, part.Details["dump"])))
+        using (var reader = new StreamReader(Compression.OpenRead(s, DatabaseBackupService.DumpOf(part))))
         {
             string? line;
             while ((line = reader.ReadLine()) is not null)
@@ -186,14 +181,15 @@ public sealed class MySqlDumper : IDatabaseDumper
     {
         var client = ExternalTool.Find(o.ToolPaths, "mariadb-client", "mariadb", "mysql");
         string? kept;
-        var charset = part.Details.GetValueOrDefault("charset") ?? "utf8mb4";
-        var collation = part.Details.GetValueOrDefault("collation");
+        var charset = part.Database.Charset ?? "utf8mb4";
+        var collation = part.Database.Collation;
+        var dumpName = DatabaseBackupService.DumpOf(part);
         using (var admin = Connect(t, null))
         {
             // From the manifest, so from whoever can write the repository: checked before any statement (finding 3.1).
             CheckName(admin, charset, "character set", "information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME", part);
             if (collation is not null) CheckName(admin, collation, "collation", "information_schema.COLLATIONS WHERE COLLATION_NAME", part);
-            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength), log);
             try { Exec(admin, $"CREATE DATABASE {Quote(t.Database)} CHARACTER SET {charset}{(collation is null ? "" : " COLLATE " + collation)}"); }
             catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.AccessDenied && kept is null)
             {
@@ -204,11 +200,11 @@ public sealed class MySqlDumper : IDatabaseDumper
             }
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
-        using (DatabaseDumpers.Watch(Path.Combine(s.Path, part.Details["dump"]), $"Restoring {t.Describe()} with {client.Name}", log))
+        using (DatabaseEngines.Watch(Path.Combine(s.Path, dumpName), $"Restoring {t.Describe()} with {client.Name}", log))
         {
             var code = client.Run(["--defaults-file=" + options.Path, "--default-character-set=utf8mb4", "--binary-mode", "--", OptionFileValue.CheckedArgument(t.Database, "database name", t.Describe())], Environment, stdin =>
             {
-                using var dump = Compression.OpenRead(s, part.Details["dump"]);
+                using var dump = Compression.OpenRead(s, dumpName);
                 dump.CopyTo(stdin, 1 << 16);
             }, null, ct, out var stderr);
             if (code != 0)
@@ -256,13 +252,8 @@ public sealed class MySqlDumper : IDatabaseDumper
     /// </summary>
     static void MoveTables(MySqlConnection admin, string from, string to)
     {
-        var triggers = new List<(string Name, string SqlMode, string Create)>();
-        using (var cmd = new MySqlCommand("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = @db ORDER BY TRIGGER_NAME", admin))
-        {
-            cmd.Parameters.AddWithValue("@db", from);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) triggers.Add((r.GetString(0), "", ""));
-        }
+        var triggers = Column(admin, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = @db ORDER BY TRIGGER_NAME", ("@db", from))
+            .Select(name => (Name: name, SqlMode: "", Create: "")).ToList();
         for (var i = 0; i < triggers.Count; i++)
         {
             using var cmd = new MySqlCommand($"SHOW CREATE TRIGGER {Quote(from)}.{Quote(triggers[i].Name)}", admin);
@@ -303,29 +294,13 @@ public sealed class MySqlDumper : IDatabaseDumper
     public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
     {
         using var admin = Connect(server, null);
-        var names = new List<string>();
-        using (var cmd = new MySqlCommand("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@p)) = @p AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)", admin))
-        {
-            cmd.Parameters.AddWithValue("@p", namePrefix);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) names.Add(r.GetString(0));
-        }
+        var names = Column(admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@p)) = @p AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)", ("@p", namePrefix));
         foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
         return names;
     }
 
-    static void Exec(MySqlConnection admin, string sql)
-    {
-        using var cmd = new MySqlCommand(sql, admin);
-        cmd.ExecuteNonQuery();
-    }
-
-    static long Scalar(MySqlConnection admin, string sql, string db)
-    {
-        using var cmd = new MySqlCommand(sql, admin);
-        cmd.Parameters.AddWithValue("@db", db);
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
+    /// <summary>A count, the statement's @db being <paramref name="db"/>.</summary>
+    static long Scalar(MySqlConnection admin, string sql, string db) => Convert.ToInt64(DbCommands.Scalar(admin, sql, ("@db", db)));
 
     const string OtherSessionsSql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()";
 
@@ -347,15 +322,8 @@ public sealed class MySqlDumper : IDatabaseDumper
                 $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
     }
 
-    static List<string> Tables(MySqlConnection admin, string db)
-    {
-        using var cmd = new MySqlCommand("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", admin);
-        cmd.Parameters.AddWithValue("@db", db);
-        using var r = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read()) list.Add(r.GetString(0));
-        return list;
-    }
+    static List<string> Tables(MySqlConnection c, string db) =>
+        Column(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = @db AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", ("@db", db));
 
     static (string Charset, string Collation)? DefaultCharset(MySqlConnection c, string db)
     {

@@ -13,10 +13,10 @@ public sealed record DataDirOptions
 }
 
 /// <summary>The data dir and configuration parts: which folders and files each takes, and where they go back.</summary>
-public static class PlatformParts
+public static class PlatformFilesBackupService
 {
-    public const string DataDir = "DataDir";
-    public const string Configuration = "Configuration";
+    public const string DataDir = PartComponents.DataDir;
+    public const string Configuration = PartComponents.Configuration;
     public const string DataDirFile = "datadir";
     public const string ConfigurationFile = "configuration";
 
@@ -74,8 +74,8 @@ public static class PlatformParts
                 "Check EXO_DATA_DIR in bin/setenv-customize.sh (Get-ExoPlatform shows where it was read from).");
         var parent = ParentIndex(repo, snapshot, DataDir, DataDirFile, log);
         var part = TreeBackup.Run(DataDir, DataDirFile, snapshot, DataDirRoots(p), parent, o.Tree with { Excluded = DataDirExcluder(p, o) }, log, ct);
-        part.Details["excluded"] = string.Join(", ", new[] { o.IncludeSwap ? null : "jcr/swap", o.IncludeTransactionStore ? null : "jta" }.Concat(o.Exclude).Where(x => x is not null));
-        if (parent is not null) part.Details["parent"] = parent.Header.Snapshot;
+        part.Tree.Excluded = string.Join(", ", new[] { o.IncludeSwap ? null : "jcr/swap", o.IncludeTransactionStore ? null : "jta" }.Concat(o.Exclude).Where(x => x is not null));
+        if (parent is not null) part.Tree.Parent = parent.Header.Snapshot;
         return part;
     }
 
@@ -85,7 +85,7 @@ public static class PlatformParts
             throw new ExoBackupException("ExoBackup.ConfDirNotFound", ErrorKind.ObjectNotFound,
                 $"The configuration folder '{p.ConfDir}' of {p.Home} does not exist.", p.ConfDir, "Check EXO_CONF_DIR in bin/setenv-customize.sh.");
         var part = TreeBackup.Run(Configuration, ConfigurationFile, snapshot, ConfigurationRoots(p), null, o, log, ct);
-        if (File.Exists(p.CodecKeyFile)) part.Details["codecKeySha256"] = CodecKeyHash(p.CodecKeyFile);
+        if (File.Exists(p.CodecKeyFile)) part.Tree.CodecKeySha256 = CodecKeyHash(p.CodecKeyFile);
         else part.Warnings.Add($"There is no codec key at {p.CodecKeyFile}: eXo creates one at its first start; secrets in the database were encrypted with whatever key existed then.");
         return part;
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -56,9 +55,17 @@ public sealed record TableCount(string Table, long Rows);
 /// What the pre-dump check found on the server. The exact row counts are taken on a connection of
 /// their own, started at once (they take as long as a scan of every table); Tables waits for them.
 /// </summary>
-public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting, IReadOnlyDictionary<string, string> Position)
+public sealed record DatabaseProbe(string ServerVersion, int ServerMajor, long OtherSessions, Task<IReadOnlyList<TableCount>> Counting)
 {
     public IReadOnlyList<TableCount> Tables => Counting.GetAwaiter().GetResult();
+    /// <summary>PostgreSQL: the WAL position.</summary>
+    public string? WalLsn { get; init; }
+    /// <summary>MySQL: the binary log and position, where the server keeps one.</summary>
+    public string? BinlogFile { get; init; }
+    public long? BinlogPosition { get; init; }
+    /// <summary>MySQL: the database's default character set and collation.</summary>
+    public string? Charset { get; init; }
+    public string? Collation { get; init; }
 }
 
 public sealed class DumpOptions
@@ -87,7 +94,7 @@ public sealed class DatabaseRestoreOptions
 public sealed record DatabaseRestored(string Database, string? PreviousKeptAs, long Tables, long Rows, IReadOnlyList<TableCount>? Counted = null);
 
 /// <summary>One database engine: check, dump, verify and restore with the engine's own tools.</summary>
-public interface IDatabaseDumper
+public interface IDatabaseEngineAdapter
 {
     DatabaseEngine Engine { get; }
     /// <summary>Connects with the driver: versions, other sessions, tables and row counts; clear errors for a wrong password, a missing database, an unreachable server.</summary>
@@ -116,13 +123,13 @@ public interface IDatabaseDumper
     void Drop(DatabaseTarget target, CancellationToken ct);
 }
 
-public static class DatabaseDumpers
+public static class DatabaseEngines
 {
-    public static IDatabaseDumper For(DatabaseEngine engine) => engine switch
+    public static IDatabaseEngineAdapter For(DatabaseEngine engine) => engine switch
     {
-        DatabaseEngine.PostgreSql => new PostgreSqlDumper(),
-        DatabaseEngine.MySql => new MySqlDumper(),
-        DatabaseEngine.SqlServer => new SqlServerDumper(),
+        DatabaseEngine.PostgreSql => new PostgreSqlAdapter(),
+        DatabaseEngine.MySql => new MySqlAdapter(),
+        DatabaseEngine.SqlServer => new SqlServerAdapter(),
         DatabaseEngine.Oracle => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
             "Oracle databases are not backed up by ExoBackup.", engine, "Use Oracle's own tools: RMAN for a physical backup, or Data Pump (expdp) for a logical one."),
         _ => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
@@ -149,16 +156,17 @@ public static class DatabaseDumpers
     /// <summary>What every database part records: where it came from, versions, positions, row counts (never the password).</summary>
     internal static void Record(PartRecord part, DatabaseTarget t, DatabaseProbe probe)
     {
-        part.Details["engine"] = t.Engine.ToString();
-        part.Details["host"] = t.Host;
-        part.Details["port"] = t.Port.ToString();
-        part.Details["database"] = t.Database;
-        part.Details["user"] = t.User;
-        part.Details["datasources"] = string.Join(",", t.Datasources);
-        part.Details["serverVersion"] = probe.ServerVersion;
-        part.Details["otherSessions"] = probe.OtherSessions.ToString();
-        foreach (var (k, v) in probe.Position) part.Details[k] = v;
-        part.Details["rowCounts"] = JsonSerializer.Serialize(probe.Tables.ToDictionary(x => x.Table, x => x.Rows));
+        var d = part.Database;
+        d.Engine = t.Engine;
+        d.Host = t.Host;
+        d.Port = t.Port;
+        d.DatabaseName = t.Database;
+        d.User = t.User;
+        d.Datasources = t.Datasources;
+        d.ServerVersion = probe.ServerVersion;
+        d.OtherSessions = probe.OtherSessions;
+        (d.WalLsn, d.BinlogFile, d.BinlogPosition, d.Charset, d.Collation) = (probe.WalLsn, probe.BinlogFile, probe.BinlogPosition, probe.Charset, probe.Collation);
+        d.RowCounts = probe.Tables.ToDictionary(x => x.Table, x => x.Rows);
         part.ItemCount = probe.Tables.Count;
         part.SourceBytes = 0;
         part.StoredBytes = part.Files.Sum(f => f.Size);

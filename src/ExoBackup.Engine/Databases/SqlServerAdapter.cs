@@ -1,8 +1,8 @@
 using ExoBackup.Engine.IO;
-using System.Text.Json;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using Microsoft.Data.SqlClient;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -47,7 +47,7 @@ public static class SqlServerTsql
 /// snapshot when this machine can read that folder (else recorded as held on the server).
 /// SqlCredential carries the password; it is never in a connection string.
 /// </summary>
-public sealed class SqlServerDumper : IDatabaseDumper
+public sealed class SqlServerAdapter : IDatabaseEngineAdapter
 {
     public DatabaseEngine Engine => DatabaseEngine.SqlServer;
 
@@ -92,15 +92,14 @@ public sealed class SqlServerDumper : IDatabaseDumper
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
-        object? Scalar(string sql) { using var cmd = new SqlCommand(sql, c); return cmd.ExecuteScalar(); }
-        var version = Scalar("SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")?.ToString() ?? "";
-        var sessions = Convert.ToInt64(Scalar("SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND session_id <> @@SPID"));
+        var version = Scalar(c, "SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))")?.ToString() ?? "";
+        var sessions = Convert.ToInt64(Scalar(c, "SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND session_id <> @@SPID"));
         var counts = new List<TableCount>();
         using (var cmd = new SqlCommand("SELECT s.name + '.' + t.name, SUM(p.rows) FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id JOIN sys.partitions p ON p.object_id = t.object_id AND p.index_id IN (0, 1) GROUP BY s.name, t.name ORDER BY 1", c))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) counts.Add(new TableCount(r.GetString(0), r.GetInt64(1)));
         var major = int.TryParse(version.Split('.')[0], out var m) ? m : 0;
-        return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts), new Dictionary<string, string>());
+        return new DatabaseProbe(version, major, sessions, Task.FromResult<IReadOnlyList<TableCount>>(counts));
     }
 
     /// <summary>SQL Server writes its backup file itself, on its own machine: without a folder there, nothing can be taken.</summary>
@@ -114,8 +113,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
         var serverPath = o.ServerPath ?? throw NoServerPath(t.Describe());
         var file = Path.Combine(serverPath, $"{name}-{s.Id}.bak");
         using var c = Connect(t);
-        bool compression;
-        using (var cmd = new SqlCommand(SqlServerTsql.SupportsCompression, c)) compression = Convert.ToInt32(cmd.ExecuteScalar()) == 1;
+        var compression = Convert.ToInt32(Scalar(c, SqlServerTsql.SupportsCompression)) == 1;
         var type = s.Manifest.Type;
         using (var cmd = new SqlCommand(SqlServerTsql.Backup(t.Database, file, type, compression), c) { CommandTimeout = 0 })
         {
@@ -124,9 +122,9 @@ public sealed class SqlServerDumper : IDatabaseDumper
             catch (SqlException e) { throw Describe(e, t); }
         }
         var part = new PartRecord { Component = "Database", Name = name, Tool = "BACKUP DATABASE", ToolVersion = probe.ServerVersion };
-        part.Details["format"] = "bak";
-        part.Details["backupType"] = type == SnapshotType.Full ? "COPY_ONLY full" : "DIFFERENTIAL";
-        part.Details["serverFile"] = file;
+        part.Database.Format = "bak";
+        part.Database.BackupType = type == SnapshotType.Full ? "COPY_ONLY full" : "DIFFERENTIAL";
+        part.Database.ServerFile = file;
         if (File.Exists(file))
         {
             var rel = $"db/{name}.bak";
@@ -137,14 +135,14 @@ public sealed class SqlServerDumper : IDatabaseDumper
                 source.CopyTo(copy);
                 copy.Flush(true);
             }
-            part.Details["dump"] = rel;
-            part.Files = DatabaseDumpers.Files(s, [rel]);
+            part.Database.Dump = rel;
+            part.Files = DatabaseEngines.Files(s, [rel]);
         }
         else
         {
             part.Warnings.Add($"The backup file {file} is on the SQL Server machine and was not copied into the snapshot; keep it with the snapshot.");
         }
-        DatabaseDumpers.Record(part, t, probe);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
@@ -154,19 +152,15 @@ public sealed class SqlServerDumper : IDatabaseDumper
 
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
-        var file = part.Details.GetValueOrDefault("serverFile") ?? throw new InvalidDataException("the part names no backup file");
+        var file = part.Database.ServerFile ?? throw new InvalidDataException("the part names no backup file");
         using var c = Connect(t, "master");
-        void Exec(string sql) { using var cmd = new SqlCommand(sql, c) { CommandTimeout = 0 }; try { cmd.ExecuteNonQuery(); } catch (SqlException e) { throw Describe(e, t); } }
+        void Exec(string sql) { try { DbCommands.Exec(c, sql, timeoutSeconds: 0); } catch (SqlException e) { throw Describe(e, t); } }
         Exec(SqlServerTsql.VerifyOnly(file));
         string? kept = null;
-        using (var cmd = new SqlCommand("SELECT COUNT(*) FROM sys.databases WHERE name = @n", c))
+        if (Convert.ToInt32(Scalar(c, "SELECT COUNT(*) FROM sys.databases WHERE name = @n", ("@n", t.Database))) > 0 && !o.DiscardReplaced)
         {
-            cmd.Parameters.AddWithValue("@n", t.Database);
-            if (Convert.ToInt32(cmd.ExecuteScalar()) > 0 && !o.DiscardReplaced)
-            {
-                kept = DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength);
-                Exec(SqlServerTsql.Rename(t.Database, kept));
-            }
+            kept = DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength);
+            Exec(SqlServerTsql.Rename(t.Database, kept));
         }
         var moves = new List<(string Logical, string Physical)>();
         if (o.DataFilePath is not null)
@@ -183,7 +177,7 @@ public sealed class SqlServerDumper : IDatabaseDumper
             }
         }
         Exec(SqlServerTsql.Restore(t.Database, file, moves));
-        var expected = DatabaseParts.RowCounts(part);
+        var expected = DatabaseBackupService.RowCounts(part);
         return new DatabaseRestored(t.Database, kept, expected.Count, expected.Values.Sum());
     }
 
@@ -200,7 +194,6 @@ public sealed class SqlServerDumper : IDatabaseDumper
     public void Drop(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t, "master");
-        using var cmd = new SqlCommand($"IF DB_ID({SqlServerTsql.Literal(t.Database)}) IS NOT NULL DROP DATABASE {SqlServerTsql.Name(t.Database)}", c);
-        cmd.ExecuteNonQuery();
+        Exec(c, $"IF DB_ID({SqlServerTsql.Literal(t.Database)}) IS NOT NULL DROP DATABASE {SqlServerTsql.Name(t.Database)}");
     }
 }

@@ -1,10 +1,10 @@
 using ExoBackup.Engine.IO;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
 using ExoBackup.Engine.Tools;
 using Npgsql;
+using static ExoBackup.Engine.Databases.DbCommands;
 
 namespace ExoBackup.Engine.Databases;
 
@@ -12,7 +12,7 @@ namespace ExoBackup.Engine.Databases;
 /// PostgreSQL with its own tools: pg_dump -Fc (or -Fd -j N), pg_restore. The password reaches them
 /// only through a 0600 PGPASSFILE; PGPASSWORD is removed from their environment.
 /// </summary>
-public sealed class PostgreSqlDumper : IDatabaseDumper
+public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
 {
     public DatabaseEngine Engine => DatabaseEngine.PostgreSql;
 
@@ -53,14 +53,14 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
     {
         using var c = Connect(t);
-        string Scalar(string sql) => new NpgsqlCommand(sql, c).ExecuteScalar()?.ToString() ?? "";
-        var version = Scalar("SHOW server_version");
-        var major = int.Parse(Scalar("SHOW server_version_num")) / 10000;
-        var sessions = long.Parse(Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
-        var position = new Dictionary<string, string>();
-        try { position["walLsn"] = Scalar("SELECT pg_current_wal_lsn()::text"); }
-        catch (PostgresException) { position["walLsn"] = Scalar("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
-        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct), position);
+        string Text(string sql) => Scalar(c, sql)?.ToString() ?? "";
+        var version = Text("SHOW server_version");
+        var major = int.Parse(Text("SHOW server_version_num")) / 10000;
+        var sessions = long.Parse(Text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+        string lsn;
+        try { lsn = Text("SELECT pg_current_wal_lsn()::text"); }
+        catch (PostgresException) { lsn = Text("SELECT coalesce(pg_last_wal_replay_lsn()::text, '')"); }
+        return new DatabaseProbe(version, major, sessions, Task.Run(() => CountRows(t, ct), ct)) { WalLsn = lsn };
     }
 
     static List<TableCount> CountRows(NpgsqlConnection c, CancellationToken ct)
@@ -73,8 +73,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         foreach (var (schema, name) in tables)
         {
             ct.ThrowIfCancellationRequested();
-            using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {Quote(schema)}.{Quote(name)}", c);
-            counts.Add(new TableCount($"{schema}.{name}", Convert.ToInt64(cmd.ExecuteScalar())));
+            counts.Add(new TableCount($"{schema}.{name}", Convert.ToInt64(Scalar(c, $"SELECT count(*) FROM {Quote(schema)}.{Quote(name)}"))));
         }
         return counts;
     }
@@ -131,7 +130,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         args.AddRange(directory ? ["--format=directory", "--jobs", o.Jobs.ToString()] : ["--format=custom"]);
         args.AddRange(["--file", output, "--dbname", DbNameConnInfo(t)]);
         using (var pass = new SecretFile("pgpass", PgPassLine(t, t.Database)))
-        using (DatabaseDumpers.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
+        using (DatabaseEngines.Watch(output, $"Dumping {t.Describe()} with pg_dump", log))
         {
             var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
             if (code != 0) throw tool.Failed(code, stderr, t.Password);
@@ -143,8 +142,8 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         if (files.Count == 0 || files.Sum(f => new FileInfo(Path.Combine(s.Path, f)).Length) == 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData, $"pg_dump of {t.Describe()} wrote nothing.", t.Describe(), "Run pg_dump by hand to see why.");
         var part = new PartRecord { Component = "Database", Name = name, Tool = "pg_dump", ToolVersion = toolVersion?.ToString() ?? "" };
-        part.Details["format"] = directory ? "directory" : "custom";
-        part.Details["dump"] = rel;
+        part.Database.Format = directory ? "directory" : "custom";
+        part.Database.Dump = rel;
         // A custom archive is walked block by block to its last byte; a directory one (or a version
         // the walker does not know) is read whole by pg_restore.
         var listed = directory ? null : WalkCustomArchive(output, t);
@@ -154,8 +153,8 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         if (missing.Count > 0)
             throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
                 $"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "Run pg_dump by hand to see why.");
-        part.Files = DatabaseDumpers.Files(s, files);
-        DatabaseDumpers.Record(part, t, probe);
+        part.Files = DatabaseEngines.Files(s, files);
+        DatabaseEngines.Record(part, t, probe);
         return part;
     }
 
@@ -193,8 +192,9 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct)
     {
         HashSet<string> listed;
-        using (var dump = s.LocalCopy(part.Details["dump"])) listed = ListTableData(dump.Path, part.Details["dump"], toolPaths, ct);
-        var expected = DatabaseParts.RowCounts(part);
+        var name = DatabaseBackupService.DumpOf(part);
+        using (var dump = s.LocalCopy(name)) listed = ListTableData(dump.Path, name, toolPaths, ct);
+        var expected = DatabaseBackupService.RowCounts(part);
         var missing = expected.Keys.Where(k => !listed.Contains(k)).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"the dump lacks the data of {missing.Count} table(s), e.g. {missing[0]}");
         return $"pg_restore --list reads the dump: data of {listed.Count} table(s)";
@@ -203,12 +203,13 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
         var tool = Tool(o.ToolPaths, "pg_restore", null, ct);
+        var dumpName = DatabaseBackupService.DumpOf(part); // before anything changes
         var owner = OptionFileValue.CheckedArgument(t.OwnerRole, "database owner", t.Describe());
         string? kept;
         using (var admin = Connect(t, "postgres"))
         {
             CheckRestoreRights(admin, t, owner);
-            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseDumpers.KeptName(t.Database, o.Stamp, MaxNameLength), log);
+            kept = SetAside(admin, t, o.DiscardReplaced ? null : DatabaseEngines.KeptName(t.Database, o.Stamp, MaxNameLength), log);
             // eXo's user owns the database, whoever restores it (an admin -Credential included).
             Exec(admin, $"CREATE DATABASE {Quote(t.Database)}{(owner == t.User ? "" : " OWNER " + Quote(owner))}");
         }
@@ -217,14 +218,14 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         if (o.Jobs > 1) args.AddRange(["--jobs", o.Jobs.ToString()]);
         // Ownership and grants name the roles of the source server; restoring as another user, skip
         // them, and create every object as eXo's user (SET ROLE), so that it owns and can write them.
-        if (part.Details.GetValueOrDefault("user") != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
+        if (part.Database.User != t.User || owner != t.User) args.AddRange(["--no-owner", "--no-privileges"]);
         if (owner != t.User) args.Add("--role=" + owner);
-        using var dump = s.LocalCopy(part.Details["dump"]);
+        using var dump = s.LocalCopy(dumpName);
         args.AddRange(["--", dump.Path]);
         try
         {
             using var pass = new SecretFile("pgpass", PgPassLine(t, t.Database));
-            using (DatabaseDumpers.Watch(dump.Path, $"Restoring {t.Describe()} with pg_restore", log))
+            using (DatabaseEngines.Watch(dump.Path, $"Restoring {t.Describe()} with pg_restore", log))
             {
                 var code = tool.Run(args, Environment(pass), null, null, ct, out var stderr);
                 if (code != 0) throw tool.Failed(code, stderr, t.Password);
@@ -262,13 +263,7 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
     public IReadOnlyList<string> DropUnused(DatabaseTarget server, string namePrefix, CancellationToken ct)
     {
         using var admin = Connect(server, "postgres");
-        var names = new List<string>();
-        using (var cmd = new NpgsqlCommand("SELECT datname FROM pg_database WHERE left(datname, length(@p)) = @p AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)", admin))
-        {
-            cmd.Parameters.AddWithValue("p", namePrefix);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) names.Add(r.GetString(0));
-        }
+        var names = Column(admin, "SELECT datname FROM pg_database WHERE left(datname, length(@p)) = @p AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)", ("@p", namePrefix));
         foreach (var name in names) Exec(admin, $"DROP DATABASE IF EXISTS {Quote(name)}");
         return names;
     }
@@ -296,12 +291,6 @@ public sealed class PostgreSqlDumper : IDatabaseDumper
         throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
             $"{t.User} may not restore {t.Describe()}: it lacks {missing}. Nothing was changed.", t.Describe(),
             $"Give -Credential of a role that has it, such as postgres or a DBA role with CREATEDB that is a member of '{owner}' (GRANT \"{owner}\" TO dba); eXo's user stays the owner of everything restored.");
-    }
-
-    static void Exec(NpgsqlConnection admin, string sql)
-    {
-        using var cmd = new NpgsqlCommand(sql, admin);
-        cmd.ExecuteNonQuery();
     }
 
     /// <summary>

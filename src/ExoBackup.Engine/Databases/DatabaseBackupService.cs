@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.Platform;
 using ExoBackup.Engine.Repository;
@@ -6,9 +5,9 @@ using ExoBackup.Engine.Repository;
 namespace ExoBackup.Engine.Databases;
 
 /// <summary>Backup-ExoDatabase's engine: one part per distinct (server, database) of the chosen datasources.</summary>
-public static class DatabaseParts
+public static class DatabaseBackupService
 {
-    public const string Component = "Database";
+    public const string Component = PartComponents.Database;
 
     /// <summary>
     /// The datasources a part would take, or the error that says why it cannot: none matches, an engine
@@ -23,9 +22,9 @@ public static class DatabaseParts
                 $"{platform.Home} has no datasource {(datasources.Count == 0 ? "" : string.Join(", ", datasources) + " ")}in conf/server.xml.", platform.Home,
                 "Get-ExoPlatform lists the datasources it found, and why any is missing (Notes).");
         foreach (var d in chosen.Where(d => d.Engine is DatabaseEngine.Oracle or DatabaseEngine.Unknown))
-            DatabaseDumpers.For(d.Engine); // throws the engine's NotSupported error
+            DatabaseEngines.For(d.Engine); // throws the engine's NotSupported error
         if (options.ServerPath is null && chosen.FirstOrDefault(d => d.Engine == DatabaseEngine.SqlServer) is { } sql)
-            throw SqlServerDumper.NoServerPath($"{sql.Name} ({sql.Host}/{sql.Database})");
+            throw SqlServerAdapter.NoServerPath($"{sql.Name} ({sql.Host}/{sql.Database})");
         return chosen;
     }
 
@@ -46,11 +45,11 @@ public static class DatabaseParts
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
                 var p = new PartRecord { Component = Component, Name = "hsqldb", Tool = "data dir", ToolVersion = "" };
-                p.Details["engine"] = DatabaseEngine.Hsqldb.ToString();
-                p.Details["heldIn"] = "DataDir";
-                p.Details["files"] = string.Join(",", hsql.Select(d => d.Database).Distinct());
-                p.Details["datasources"] = string.Join(",", hsql.Select(d => d.Name));
-                if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformParts.DataDir))
+                p.Database.Engine = DatabaseEngine.Hsqldb;
+                p.Database.HeldIn = PartComponents.DataDir;
+                p.Database.EmbeddedFiles = hsql.Select(d => d.Database ?? "").Distinct().ToList();
+                p.Database.Datasources = hsql.Select(d => d.Name).ToList();
+                if (!snapshot.Manifest.Parts.Any(x => x.Component == PlatformFilesBackupService.DataDir))
                     p.Warnings.Add("HSQLDB's files are in the data dir: this snapshot needs Backup-ExoDataDir too.");
                 return p;
             }, log));
@@ -60,19 +59,19 @@ public static class DatabaseParts
         foreach (var t in targets)
         {
             ct.ThrowIfCancellationRequested();
-            var dumper = DatabaseDumpers.For(t.Engine);
-            var probe = dumper.Probe(t, ct);
+            var adapter = DatabaseEngines.For(t.Engine);
+            var probe = adapter.Probe(t, ct);
             var stopped = !Running();
             if (probe.OtherSessions > 0 && stopped)
                 log.Warning($"{probe.OtherSessions} other session(s) are connected to {t.Describe()} although eXo is stopped here: another cluster node, or another client, may still write to it.");
-            var name = DatabaseDumpers.PartName(t, targets);
+            var name = DatabaseEngines.PartName(t, targets);
             // The exact row counts scan every table. On a small machine that also runs the server,
             // beside the dump they only compete with it for the CPUs (measured on 2 cores: 0.45 s
             // beside pg_dump, 0.22 s alone), so there they are taken first.
             if (t.IsLocal && Environment.ProcessorCount <= 2) _ = probe.Tables;
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
-                var p = dumper.Dump(t, probe, snapshot, name, options, log, ct);
+                var p = adapter.Dump(t, probe, snapshot, name, options, log, ct);
                 if (probe.OtherSessions > 0 && stopped) p.Warnings.Add($"{probe.OtherSessions} other session(s) were connected during the dump.");
                 return p;
             }, log));
@@ -89,10 +88,11 @@ public static class DatabaseParts
     public static DatabaseTarget TargetOf(PartRecord part, PlatformInfo? platform, string? server, string? database, string? user, string? password,
         IOperationLog? log = null)
     {
-        if (!Enum.TryParse<DatabaseEngine>(part.Details.GetValueOrDefault("engine"), out var engine) || !Enum.IsDefined(engine))
+        var recorded = part.Database;
+        if (recorded.Engine is not { } engine)
             throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
                 $"The database part {part.Key} names no known engine.", part.Key, "Run Test-ExoSnapshot; restore another snapshot.");
-        var names = (part.Details.GetValueOrDefault("datasources") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var names = recorded.Datasources ?? [];
         var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
         string host;
         int port;
@@ -107,19 +107,21 @@ public static class DatabaseParts
         else if (ds is not null) (host, port) = (ds.Host ?? "localhost", ds.Port ?? DatabaseTarget.DefaultPort(engine));
         else
             throw new ExoBackupException("ExoBackup.DatabaseTargetUnknown", ErrorKind.ObjectNotFound,
-                $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {part.Details.GetValueOrDefault("database")} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
+                $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {recorded.DatabaseName} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
                 part.Key, "Give -Platform, the bundle whose server.xml names the server, or -Server host[:port] with -Credential.");
-        var recorded = $"{part.Details.GetValueOrDefault("host")}:{part.Details.GetValueOrDefault("port")}";
-        if (server is null && recorded != $"{host}:{port}")
-            log?.Warning($"{part.Key} was taken from {recorded}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
-        return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? part.Details.GetValueOrDefault("database") ?? "",
+        var from = $"{recorded.Host}:{recorded.Port}";
+        if (server is null && from != $"{host}:{port}")
+            log?.Warning($"{part.Key} was taken from {from}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");
+        return new DatabaseTarget(engine, host, port, database ?? ds?.Database ?? recorded.DatabaseName ?? "",
             user ?? ds?.User ?? "", password ?? ds?.Password ?? "", names, ds?.Instance, ds?.User);
     }
 
     /// <summary>A database part that holds a dump (in the snapshot, or a .bak on the SQL Server); HSQLDB's does not.</summary>
     public static bool IsRestorable(PartRecord p) =>
-        p.Component == Component && (p.Details.ContainsKey("dump") || p.Details.ContainsKey("serverFile"));
+        p.Component == Component && (p.Database.Dump is not null || p.Database.ServerFile is not null);
 
-    public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) =>
-        JsonSerializer.Deserialize<Dictionary<string, long>>(part.Details["rowCounts"]) ?? [];
+    public static IReadOnlyDictionary<string, long> RowCounts(PartRecord part) => part.Database.RowCounts ?? throw part.Missing("rowCounts");
+
+    /// <summary>The dump's name in the snapshot.</summary>
+    public static string DumpOf(PartRecord part) => part.Database.Dump ?? throw part.Missing("dump");
 }
