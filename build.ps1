@@ -138,7 +138,7 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    Install-Prerequisites @('zstd', 'postgresql', 'hyperfine')
+    Install-Prerequisites @('zstd', 'postgresql', 'hyperfine', 'restic', 'borgbackup')
     & (Get-DotNet) pwsh -NoProfile -NonInteractive -File "$Root/tests/Support/Invoke-Bench.ps1" -ModuleDir $ModuleDir
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }

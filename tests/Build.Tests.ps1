@@ -97,8 +97,12 @@ Describe 'Install-Prerequisite' -Skip:$IsWindows {
         { Install-Prerequisite -Name nosuch -Probes (New-Probes zstd) -PolicyRcPath $Policy } | Should -Throw "*No probe for package 'nosuch'*"
     }
 
-    It 'knows every package build.ps1 installs' {
+    It 'lists by default the packages the suites use (what the Test task installs), not the bench''s peers' {
         (Get-Prerequisite).Package | Should -Be tomcat10, default-jdk-headless, postgresql, mariadb-server, mariadb-client, zstd, pigz, hyperfine, systemd
+    }
+
+    It 'has probes for the bench''s peers, restic and borgbackup' {
+        (Get-Prerequisite -Name restic, borgbackup).Package | Should -Be restic, borgbackup
     }
 }
 
@@ -125,9 +129,30 @@ Describe 'Skips in CI' {
 }
 
 Describe 'build.ps1' {
+    BeforeAll {
+        $BuildScript = Join-Path $env:EXOBACKUP_TESTS '../build.ps1'
+        # The argument of the Install-Prerequisites call in one of build.ps1's task functions (its syntax tree).
+        function Get-TaskInstall([string] $Function) {
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($BuildScript, [ref]$null, [ref]$null)
+            $fn = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -eq $Function }, $true)
+            $call = $fn.Body.Find({ param($n) $n -is [System.Management.Automation.Language.CommandAst] -and $n.GetCommandName() -eq 'Install-Prerequisites' }, $true)
+            $call.CommandElements[1]
+        }
+    }
     It 'installs only through Install-Prerequisite' {
-        $text = Get-Content (Join-Path $env:EXOBACKUP_TESTS '../build.ps1') -Raw
+        $text = Get-Content $BuildScript -Raw
         $text | Should -Not -Match 'apt-get'
         $text | Should -Match 'Install-Prerequisite -Name'
+    }
+    It 'has the Bench task ask for restic and borgbackup, its peers' {
+        $list = @((Get-TaskInstall 'Invoke-Bench').SafeGetValue())
+        $list | Should -Contain 'restic'
+        $list | Should -Contain 'borgbackup'
+        Get-Prerequisite -Name $list | Should -HaveCount $list.Count -Because 'each has a probe'
+    }
+    It 'has the Test task (what CI runs) install the default list, without restic or borgbackup' {
+        (Get-TaskInstall 'Invoke-Tests').Extent.Text | Should -Be '(Get-Prerequisite).Package'
+        (Get-Prerequisite).Package | Should -Not -Contain 'restic'
+        (Get-Prerequisite).Package | Should -Not -Contain 'borgbackup'
     }
 }

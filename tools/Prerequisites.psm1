@@ -13,7 +13,12 @@ $script:Probes = [ordered]@{
     'pigz'                 = { [bool](Get-Command pigz -CommandType Application -ErrorAction Ignore) }
     'hyperfine'            = { [bool](Get-Command hyperfine -CommandType Application -ErrorAction Ignore) }
     'systemd'              = { [bool](Get-Command systemd-analyze -CommandType Application -ErrorAction Ignore) }
+    'restic'               = { [bool](Get-Command restic -CommandType Application -ErrorAction Ignore) }
+    'borgbackup'           = { [bool](Get-Command borg -CommandType Application -ErrorAction Ignore) }
 }
+# The bench's peers: only build.ps1 Bench installs them. Get-Prerequisite leaves them out of its
+# default list, which is what the Test task installs, so CI does not pay for them.
+$script:BenchOnly = @('restic', 'borgbackup')
 
 function Invoke-Native {
     <# Runs a program and stops on a non-zero exit. Advanced, so a stray argument is a binding error, not ignored. #>
@@ -27,9 +32,9 @@ function Invoke-Native {
 }
 
 function Get-Prerequisite {
-    <# The packages (all, or -Name) with whether each probe finds it now. #>
+    <# The packages (those the suites use, or -Name: any with a probe) with whether each probe finds it now. #>
     [CmdletBinding()]
-    param([string[]] $Name = @($script:Probes.Keys), [System.Collections.IDictionary] $Probes = $script:Probes)
+    param([string[]] $Name = @($script:Probes.Keys | Where-Object { $_ -notin $script:BenchOnly }), [System.Collections.IDictionary] $Probes = $script:Probes)
     foreach ($n in $Name) {
         if (-not $Probes.Contains($n)) { throw "No probe for package '$n'; known: $($Probes.Keys -join ', ')" }
         [pscustomobject]@{ Package = $n; Installed = [bool](& $Probes[$n]) }
