@@ -158,3 +158,19 @@ Describe 'Backup-ExoPlatform given several platforms' {
         $out | Should -Not -Match 'NotOneCluster'
     }
 }
+
+Describe 'Ctrl+C' {
+    It 'says what state it left: the snapshot abandoned and removed, or completed just before the stop' {
+        $big = New-Bundle 'exo-ctrlc' -FileCount 3000 -LargeFileCount 3 -LargeFileMB 20
+        $repo = "$Root/repo-ctrlc"
+        $p = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($big.Home)' -Repository '$repo' -Component DataDir, Configuration" -NoWait
+        # Ctrl+C once the snapshot is open (its .partial folder exists), as an admin would press it mid-backup.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not (Get-ChildItem $repo -Filter '*.partial' -ErrorAction Ignore) -and -not $p.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        kill -INT $p.Id
+        $p.WaitForExit(60000) | Should -BeTrue
+        $out = $p.StandardOutput.ReadToEnd() + $p.StandardError.ReadToEnd()
+        $out | Should -Match 'Stopped by Ctrl\+C: (snapshot \S+ was abandoned and removed; the repository holds what it held before|the work had completed just before the stop)'
+        if ($out -match 'abandoned') { Get-ChildItem $repo -Directory | Should -BeNullOrEmpty }
+    }
+}

@@ -49,6 +49,7 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
             // The pipeline was stopped (or a write failed): stop the work and wait for it to clean up.
             _cancel.Cancel();
             try { task.Wait(); } catch (AggregateException) { }
+            ReportStop(task);
             throw;
         }
         try
@@ -57,6 +58,7 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
+            ReportStop(task);
             throw new PipelineStoppedException();
         }
         catch (ExoBackupException e)
@@ -83,6 +85,21 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
     /// As RunEngine, for work about one input object: its ExoBackup error is written as a
     /// non-terminating error, so the other inputs go on and -ErrorAction decides; false then.
     /// </summary>
+    /// <summary>
+    /// After Ctrl+C, says what state the work left: completed just before the stop, or what the engine
+    /// says its cancellation left. The host, not the pipeline: a stopping pipeline takes no more writes.
+    /// </summary>
+    void ReportStop(Task task)
+    {
+        if (!_cancel.IsCancellationRequested) return;
+        var said = task.Exception?.InnerException is OperationCanceledException { Message: var m } && m != DefaultCancelMessage ? m : null;
+        var state = task.IsCompletedSuccessfully ? "the work had completed just before the stop: its result stands."
+            : said ?? "the work was cancelled before it completed.";
+        try { Host.UI.WriteWarningLine($"Stopped by Ctrl+C: {state}"); } catch (Exception e) when (e is PipelineStoppedException or InvalidOperationException or NotImplementedException) { }
+    }
+
+    static readonly string DefaultCancelMessage = new OperationCanceledException().Message;
+
     internal bool TryRunEngine<T>(Func<IOperationLog, CancellationToken, T> work, out T result)
     {
         ExoBackupException? failed = null;

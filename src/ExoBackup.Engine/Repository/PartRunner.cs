@@ -27,6 +27,9 @@ public static class PartRunner
                 throw DiskErrors.Failed(io, $"Writing snapshot {snapshot.Id} failed: {io.Message}", snapshot.Path,
                     "Free space in the repository (Remove-ExoSnapshot applies retention), then take the part again.",
                     "Check the repository's disk and permissions, then take the part again.");
+            if (e is OperationCanceledException oce && oce.CancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException(
+                    $"the part was not taken, and what it had written is removed; snapshot {snapshot.Id} stays open (take the part again, or abandon it with Remove-ExoSnapshot).", e, oce.CancellationToken);
             throw;
         }
         part.Started = started;

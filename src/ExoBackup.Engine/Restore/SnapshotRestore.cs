@@ -146,6 +146,11 @@ public static class SnapshotRestore
             RequireStopped(request.Platform); // eXo may have been started meanwhile
             return staged.SelectMany(s => s.Commit(log)).ToList();
         }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+        {
+            // Commits are never cancelled: a cancellation here came before the first one.
+            throw new OperationCanceledException("nothing was replaced: the restore was still staging, and what it had staged is removed.", e, ct);
+        }
         finally
         {
             foreach (var s in staged) s.Dispose();

@@ -138,10 +138,13 @@ public static class PlatformBackup
             log.Progress(new ProgressUpdate(1, "Backup-ExoPlatform", $"taking the parts of {open.Id}", 5));
             RunParts(repo, open, main, r, log, ct);
         }
-        catch
+        catch (Exception e)
         {
             if (open is not null) { try { repo.RemovePartial(open.Id); } catch (IOException) { } }
             Restart(stopped, r, log);
+            if (e is OperationCanceledException && ct.IsCancellationRequested)
+                throw new OperationCanceledException(
+                    $"snapshot {open?.Id ?? "(not opened yet)"} was abandoned and removed{(stopped.Count > 0 && !r.NoRestart ? ", and eXo was started again" : "")}; the repository holds what it held before.", e, ct);
             throw;
         }
         Restart(stopped, r, log);
