@@ -218,6 +218,12 @@ Describe 'A running eXo' -Skip:$NoTomcat {
         $s = Get-ExoSnapshot $Repo -Latest
         { $s | Restore-ExoSnapshot -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.PlatformRunning,*'
     }
+    It 'warns once for all the parts of Backup-ExoPlatform -AllowOnline, naming them' {
+        $s = Backup-ExoPlatform -Platform $B.Home -Repository "$Root/repo-running-online" -Component DataDir, Configuration -AllowOnline -WarningVariable w -WarningAction SilentlyContinue
+        $s.Consistency | Should -Be 'Online'
+        @($w | Where-Object { "$_" -match 'eXo is running' }).Count | Should -Be 1
+        ($w -join ' ') | Should -Match 'the data dir, the configuration are taken while it writes'
+    }
     It 'refuses before asking for confirmation, and -WhatIf says the real run would be refused' {
         $s = Get-ExoSnapshot $Repo -Latest
         # -Confirm would prompt (and fail in this non-interactive host) if the check came after the question.

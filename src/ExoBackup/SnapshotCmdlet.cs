@@ -37,7 +37,7 @@ public abstract class SnapshotCmdlet : ExoCmdlet
     internal void BackUpPart(string? platformOverride, string what,
         Func<SnapshotRepository, SnapshotEntry, PlatformInfo, IOperationLog, CancellationToken, PartRecord> backup) =>
         BackUpParts(platformOverride, what, (repo, open, platform, log, ct) =>
-            [PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null, () => backup(repo, open, platform, log, ct), log)]);
+            [PartRunner.Run(repo, open, () => PlatformProcess.FindPid(platform) is not null, () => backup(repo, open, platform, log, ct), log, what)]);
 
     /// <summary>The same for a cmdlet whose engine records several parts itself (one per database).</summary>
     internal void BackUpParts(string? platformOverride, string what,

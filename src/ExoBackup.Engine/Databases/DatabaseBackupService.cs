@@ -74,7 +74,7 @@ public static class DatabaseBackupService
                 var p = adapter.Dump(t, probe, snapshot, name, options, log, ct);
                 if (probe.OtherSessions > 0 && stopped) p.Warnings.Add($"{probe.OtherSessions} other session(s) were connected during the dump.");
                 return p;
-            }, log));
+            }, log, $"the dump of {t.Describe()}"));
         }
         return parts;
     }

@@ -6,12 +6,16 @@ namespace ExoBackup.Engine.Repository;
 /// </summary>
 public static class PartRunner
 {
-    public static PartRecord Run(SnapshotRepository repo, SnapshotEntry snapshot, Func<bool> platformRunning, Func<PartRecord> work, IOperationLog log)
+    /// <summary>The start of the warning that a part is taken while eXo runs; a runbook that warned once for all its parts drops these.</summary>
+    public const string RunningWarning = "eXo is running: ";
+
+    /// <param name="what">The part, as the warning names it ("the data dir", a database).</param>
+    public static PartRecord Run(SnapshotRepository repo, SnapshotEntry snapshot, Func<bool> platformRunning, Func<PartRecord> work, IOperationLog log, string? what = null)
     {
         var started = DateTimeOffset.UtcNow;
         var runningAtStart = platformRunning();
         if (runningAtStart)
-            log.Warning("eXo is running: this part will not be consistent with the others (Complete-ExoSnapshot will need -AllowOnline).");
+            log.Warning($"{RunningWarning}{what ?? "this part"} will not be consistent with the other parts (Complete-ExoSnapshot will need -AllowOnline).");
         var before = Directory.EnumerateFiles(snapshot.Path, "*", SearchOption.AllDirectories).ToHashSet();
         PartRecord part;
         try

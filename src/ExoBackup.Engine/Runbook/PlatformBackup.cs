@@ -182,6 +182,12 @@ public static class PlatformBackup
         if (r.Components.Contains(ChatBackupService.Component) && (p.Chat is not null || r.ChatConnectionString is not null))
             work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open,
                 ChatTarget.Resolve(p, r.ChatConnectionString, null, null, r.ChatUser, r.ChatPassword), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
+        // With -AllowOnline, one warning for all the parts instead of one from each.
+        if (Running())
+        {
+            log.Warning($"eXo is running (-AllowOnline): {string.Join(", ", work.Select(w => "the " + w.Name))} are taken while it writes: the snapshot will be Online, not consistent.");
+            log = new WithoutWarning(log, PartRunner.RunningWarning);
+        }
         var failures = new List<Exception>();
         var tasks = work.Select(w => Task.Run(() =>
         {
@@ -196,6 +202,14 @@ public static class PlatformBackup
         ct.ThrowIfCancellationRequested();
         var first = failures.FirstOrDefault(e => e is not OperationCanceledException) ?? failures.FirstOrDefault();
         if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    /// <summary>A log that drops the warnings starting with a text (already said once for all).</summary>
+    sealed class WithoutWarning(IOperationLog inner, string prefix) : IOperationLog
+    {
+        public void Verbose(string message) => inner.Verbose(message);
+        public void Warning(string message) { if (!message.StartsWith(prefix, StringComparison.Ordinal)) inner.Warning(message); }
+        public void Progress(ProgressUpdate update) => inner.Progress(update);
     }
 
     /// <summary>Starts what this backup stopped, one node after another, whatever happened; never cancelled.</summary>
