@@ -159,6 +159,14 @@ Describe 'Backup-ExoPlatform given several platforms' {
     }
 }
 
+Describe 'Restoring a snapshot of another bundle' {
+    It 'says so in a warning' {
+        $other = New-Bundle 'exo-other' -FileCount 5 -LargeFileCount 0
+        $null = Restore-ExoSnapshot -Repository $Repo -Id $First.Id -Platform $other.Home -Component Configuration -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match "was taken of $([regex]::Escape($B.Home)); it is restored into $([regex]::Escape($other.Home))"
+    }
+}
+
 Describe 'Ctrl+C' {
     It 'says what state it left: the snapshot abandoned and removed, or completed just before the stop' {
         $big = New-Bundle 'exo-ctrlc' -FileCount 3000 -LargeFileCount 3 -LargeFileMB 20

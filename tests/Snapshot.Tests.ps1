@@ -214,6 +214,10 @@ Describe 'A running eXo' -Skip:$NoTomcat {
         { $s | Complete-ExoSnapshot } | Should -Throw -ErrorId 'ExoBackup.SnapshotOnline,*'
         ($s | Complete-ExoSnapshot -AllowOnline).Consistency | Should -Be 'Online'
     }
+    It 'warns when -Latest picks an Online snapshot' {
+        $null = Get-ExoSnapshot $Repo -Latest -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match 'is Online: it was taken while eXo ran'
+    }
     It 'refuses to restore under it' {
         $s = Get-ExoSnapshot $Repo -Latest
         { $s | Restore-ExoSnapshot -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.PlatformRunning,*'
@@ -377,6 +381,17 @@ Describe 'A full disk' -Skip:($IsWindows -or (id -u) -ne '0') {
         Get-ExoSnapshot "$Mount/repo" | Should -BeNullOrEmpty
         Get-ChildItem "$($s.Path)" -Filter '*.zst' | Should -BeNullOrEmpty -Because 'the failed part gives its space back'
         $s | Remove-ExoSnapshot -Confirm:$false
+    }
+    It 'refuses a trial restore into a scratch folder too small for it, before writing anything' {
+        if (-not $Mounted) { Set-ItResult -Skipped -Because 'tmpfs could not be mounted' }
+        $s = Invoke-Backup $B "$Root/repo-scratch" Full
+        $e = { Test-ExoSnapshot -Repository "$Root/repo-scratch" -Id $s.Id -Level Restore -ScratchPath "$Mount/scratch" } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.ScratchTooSmall,*'
+        $e.Exception.Message | Should -Match 'needs about [\d.]+ MiB'
+        @(Get-ChildItem "$Mount/scratch" -ErrorAction Ignore) | Should -BeNullOrEmpty
+        # The same test with room passes, in the folder given.
+        (Test-ExoSnapshot -Repository "$Root/repo-scratch" -Id $s.Id -Level Restore -ScratchPath "$Root/scratch-room" | Where-Object { -not $_.Passed }) | Should -BeNullOrEmpty
+        @(Get-ChildItem "$Root/scratch-room") | Should -BeNullOrEmpty -Because 'the trial restore removes what it wrote'
     }
     It 'fails a restore onto a full disk cleanly and leaves the target unchanged' {
         if (-not $Mounted) { Set-ItResult -Skipped -Because 'tmpfs could not be mounted' }

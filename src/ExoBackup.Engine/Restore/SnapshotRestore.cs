@@ -137,6 +137,8 @@ public static class SnapshotRestore
         RestoreRequest request, IOperationLog log, CancellationToken ct)
     {
         RequireStopped(request.Platform);
+        if (!string.Equals(Path.GetFullPath(snapshot.Manifest.Platform.Home), Path.GetFullPath(request.Platform.Home), StringComparison.Ordinal))
+            log.Warning($"Snapshot {snapshot.Id} was taken of {snapshot.Manifest.Platform.Home}; it is restored into {request.Platform.Home}.");
         RequireVerified(repo, snapshot, restorers, log, ct);
         var staged = new List<IStagedRestore>();
         try

@@ -9,6 +9,13 @@ namespace ExoBackup.Engine.Restore;
 /// by their engine's tool (Archive); and at level Restore every part restored into a scratch place
 /// (a temporary folder, a scratch database on the same server) and compared with the manifest.
 /// </summary>
+/// <summary>Where a trial restore (-Level Restore) writes: a folder for the trees, a server for the scratch databases.</summary>
+public sealed record ScratchOptions
+{
+    public string? Folder { get; init; }
+    public string? DatabaseServer { get; init; }
+}
+
 public static class SnapshotTest
 {
     /// <summary>One verdict per part of each snapshot in the chain: its failures, each naming its file, or what passed (matched checksums counted).</summary>
@@ -33,7 +40,7 @@ public static class SnapshotTest
     }
 
     public static List<VerifyFinding> Run(SnapshotRepository repo, string id, VerifyLevel level, PlatformInfo? platform,
-        string? user, string? password, IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
+        string? user, string? password, IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct, ScratchOptions? scratch = null)
     {
         var findings = SnapshotVerifier.Verify(repo, id, level == VerifyLevel.Restore ? VerifyLevel.Archive : level, log, ct);
         if (level == VerifyLevel.Checksum || findings.Any(f => !f.Passed)) return findings;
@@ -56,8 +63,9 @@ public static class SnapshotTest
             catch (Exception e) when (e is InvalidDataException or IOException) { findings.Add(new VerifyFinding(id, chatPart.Key, "chat", false, e.Message)); }
         }
         if (level != VerifyLevel.Restore) return findings;
-        findings.AddRange(ScratchTrees(repo, snapshot, log, ct));
-        foreach (var part in dbParts) findings.Add(ScratchDatabase(snapshot, part, platform, user, password, toolPaths, log, ct));
+        scratch ??= new ScratchOptions();
+        findings.AddRange(ScratchTrees(repo, snapshot, scratch.Folder ?? Path.GetTempPath(), log, ct));
+        foreach (var part in dbParts) findings.Add(ScratchDatabase(snapshot, part, platform, scratch.DatabaseServer, user, password, toolPaths, log, ct));
         if (chatPart is not null && platform is not null) findings.Add(ScratchChat(repo, snapshot, chatPart, platform, user, password, toolPaths, log, ct));
         return findings;
     }
@@ -87,9 +95,10 @@ public static class SnapshotTest
     }
 
     /// <summary>Each file-tree part restored into a scratch folder, checking every file's hash as it is written.</summary>
-    static IEnumerable<VerifyFinding> ScratchTrees(SnapshotRepository repo, SnapshotEntry snapshot, IOperationLog log, CancellationToken ct)
+    static IEnumerable<VerifyFinding> ScratchTrees(SnapshotRepository repo, SnapshotEntry snapshot, string folder, IOperationLog log, CancellationToken ct)
     {
-        var scratch = Path.Combine(Path.GetTempPath(), $"exobackup-test-{snapshot.Id}-{Guid.NewGuid():N}");
+        RequireSpace(snapshot, folder);
+        var scratch = Path.Combine(folder, $"exobackup-test-{snapshot.Id}-{Guid.NewGuid():N}");
         var results = new List<VerifyFinding>();
         try
         {
@@ -116,12 +125,30 @@ public static class SnapshotTest
     }
 
     /// <summary>A dump restored into a scratch database on its own server; tables and rows compared with the manifest; dropped after.</summary>
-    static VerifyFinding ScratchDatabase(SnapshotEntry snapshot, PartRecord part, PlatformInfo? platform, string? user, string? password,
+    /// <summary>
+    /// The trees restored in full need the room the index says (a /tmp on tmpfs is often small): checked
+    /// before anything is written, rather than found out as a full disk halfway.
+    /// </summary>
+    static void RequireSpace(SnapshotEntry snapshot, string folder)
+    {
+        long needed = 0;
+        foreach (var part in snapshot.Manifest.Parts.Where(p => p.IsTree && p.Tree.Index is not null))
+            needed += Archive.FileIndex.Read(snapshot.OpenRead(part.Tree.Index!), part.Tree.Index!).Entries.Values.Where(e => e.Kind == 'f').Sum(e => e.Size);
+        IO.PrivateFiles.CreateDirectory(folder);
+        var free = new DriveInfo(Path.GetFullPath(folder)).AvailableFreeSpace;
+        if (free < needed + needed / 20)
+            throw new ExoBackupException("ExoBackup.ScratchTooSmall", ErrorKind.ResourceUnavailable,
+                $"A trial restore of {snapshot.Id} needs about {Units.Bytes(needed)} in {folder}, which has {Units.Bytes(free)} free. Nothing was written.", folder,
+                "Give -ScratchPath on a disk with room (not a small tmpfs such as /tmp often is), or test at -Level Archive, which writes nothing.");
+    }
+
+    static VerifyFinding ScratchDatabase(SnapshotEntry snapshot, PartRecord part, PlatformInfo? platform, string? server, string? user, string? password,
         IReadOnlyList<string> toolPaths, IOperationLog log, CancellationToken ct)
     {
         var scratchName = "exobackup_test_" + Guid.NewGuid().ToString("N")[..12];
         DatabaseTarget target;
-        try { target = DatabaseBackupService.TargetOf(part, platform, null, scratchName, user, password, log); }
+        // The scratch database goes on -ScratchServer when given, never replacing anything there (a new name).
+        try { target = DatabaseBackupService.TargetOf(part, platform, server, scratchName, user, password, log); }
         catch (ExoBackupException e) { return new VerifyFinding(snapshot.Id, part.Key, part.Database.Dump ?? "", false, e.Message); }
         var adapter = DatabaseEngines.For(target.Engine);
         try

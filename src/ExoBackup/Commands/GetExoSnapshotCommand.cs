@@ -39,6 +39,8 @@ public sealed class GetExoSnapshotCommand : ExoCmdlet
         }
         if (Latest) result = result.Where(s => s.Status == Engine.Repository.SnapshotStatus.Complete).TakeLast(1);
         var written = result.ToList();
+        if (Latest && written is [{ Manifest.Consistency: Engine.Repository.Consistency.Online } online])
+            WriteWarning($"The latest snapshot, {online.Id}, is Online: it was taken while eXo ran, and its parts may not agree with each other. Restore it only knowingly (Get-ExoSnapshot lists the Offline ones).");
         foreach (var s in written) WriteObject(ExoBackup.Snapshot.From(path, s));
         // An exact id that names nothing is an error about that input alone (as Get-Item's), not a silence.
         foreach (var id in Id ?? [])

@@ -20,6 +20,12 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>Level Restore: the folder the trees are restored into (a temporary folder by default); its free space is checked first.</summary>
+    [Parameter] public string? ScratchPath { get; set; }
+
+    /// <summary>Level Restore: the database server (host[:port]) the scratch databases go on (the datasource's own by default).</summary>
+    [Parameter] public string? ScratchServer { get; set; }
+
     /// <summary>Folders searched for pg_restore, mariadb, … before PATH.</summary>
     [Parameter] public string[] ToolPath { get; set; } = [];
 
@@ -30,13 +36,14 @@ public sealed class TestExoSnapshotCommand : SnapshotCmdlet
         var toolPaths = ToolPath.Select(ResolvePath).ToList();
         var user = Credential?.UserName;
         var password = Credential?.GetNetworkCredential().Password;
+        var scratch = new ScratchOptions { Folder = ScratchPath is null ? null : ResolvePath(ScratchPath), DatabaseServer = ScratchServer };
         var findings = RunEngine((log, ct) =>
         {
             PlatformInfo? platform = null;
             var home = Platform is null ? repo.Get(id).Manifest.Platform.Home : ResolvePath(Platform);
             if (Level == VerifyLevel.Restore && Directory.Exists(home))
                 try { platform = PlatformDiscovery.Discover(home); } catch (Engine.ExoBackupException) { }
-            return SnapshotTest.Run(repo, id, Mirror.To<Engine.Restore.VerifyLevel>(Level), platform, user, password, toolPaths, log, ct);
+            return SnapshotTest.Run(repo, id, Mirror.To<Engine.Restore.VerifyLevel>(Level), platform, user, password, toolPaths, log, ct, scratch);
         });
         foreach (var v in SnapshotTest.Summarize(findings))
             WriteObject(new TestResult { SnapshotId = v.Snapshot, Part = v.Part, Level = Level, Passed = v.Passed, Message = v.Message, File = v.Files });
