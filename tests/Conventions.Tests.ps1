@@ -182,3 +182,19 @@ Describe 'Ctrl+C' {
         if ($out -match 'abandoned') { Get-ChildItem $repo -Directory | Should -BeNullOrEmpty }
     }
 }
+
+Describe 'Progress of Backup-ExoPlatform' {
+    It 'moves its own bar with its parts, and shows no timeout as a time left' {
+        $b = New-Bundle 'exo-progress' -FileCount 1500 -LargeFileCount 4 -LargeFileMB 32
+        $ps = [powershell]::Create()
+        # A slow compression level, so that the parts take a few seconds here too.
+        $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($b.Home)' -Repository '$Root/repo-progress' -Component DataDir, Configuration -CompressionLevel 15")
+        $null = $ps.Invoke()
+        $ps.HadErrors | Should -BeFalse
+        $records = @($ps.Streams.Progress); $ps.Dispose()
+        $parent = @($records | Where-Object { $_.ActivityId -eq 1 -and $_.RecordType -eq 'Processing' } | ForEach-Object PercentComplete)
+        # Between 5 % (the parts start) and 90 % (all done) the runbook's bar takes more than the fixed steps.
+        @($parent | Where-Object { $_ -gt 5 -and $_ -lt 90 } | Select-Object -Unique).Count | Should -BeGreaterThan 1
+        $parent | Should -Be ($parent | Sort-Object) -Because 'the bar never goes back'
+    }
+}

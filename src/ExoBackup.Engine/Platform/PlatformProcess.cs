@@ -173,10 +173,9 @@ public static partial class PlatformProcess
         {
             ct.ThrowIfCancellationRequested();
             if (!IsAlive(pid.Value) && !PortsOpen(p)) break;
-            var left = timeout - watch.Elapsed;
+            // A timeout is not a time left: no bar filling up to it, the timeout said as what it is.
             log.Progress(new ProgressUpdate(Math.Abs(p.Home.GetHashCode() % 100000) + 10, activity,
-                $"waiting for PID {pid} to exit ({watch.Elapsed.TotalSeconds:0} s)",
-                (int)Math.Min(99, 100 * watch.Elapsed.TotalSeconds / timeout.TotalSeconds), (int)left.TotalSeconds));
+                $"waiting for PID {pid} to exit ({watch.Elapsed.TotalSeconds:0} s, giving up after {timeout.TotalSeconds:0} s)"));
             Thread.Sleep(250);
         }
         log.Progress(new ProgressUpdate(Math.Abs(p.Home.GetHashCode() % 100000) + 10, activity, "done", Completed: true));
@@ -334,8 +333,7 @@ public static partial class PlatformProcess
                     throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.InvalidOperation,
                         $"eXo at {p.Home} exited during startup. Last lines of its log: {Tail(ReadNew(logs[0], offsets[logs[0]]), 1500)}",
                         p.Home, "Read logs/catalina.out and logs/platform.log and fix what they report.");
-                log.Progress(new ProgressUpdate(id, activity, $"waiting for \"Server startup in\" ({watch.Elapsed.TotalSeconds:0} s)",
-                    (int)Math.Min(99, 100 * watch.Elapsed.TotalSeconds / timeout.TotalSeconds), (int)(timeout - watch.Elapsed).TotalSeconds));
+                log.Progress(new ProgressUpdate(id, activity, $"waiting for \"Server startup in\" ({watch.Elapsed.TotalSeconds:0} s, giving up after {timeout.TotalSeconds:0} s)"));
                 Thread.Sleep(300);
             }
         }

@@ -182,6 +182,8 @@ public static class PlatformBackup
         if (r.Components.Contains(ChatBackupService.Component) && (p.Chat is not null || r.ChatConnectionString is not null))
             work.Add(("chat", () => PartRunner.Run(repo, open, Running, () => ChatBackupService.Backup(open,
                 ChatTarget.Resolve(p, r.ChatConnectionString, null, null, r.ChatUser, r.ChatPassword), r.ChatMethod, r.Dump.ToolPaths, log, token), log)));
+        // The runbook's bar moves with its parts' bars: 5 % when they start, 90 % when all are done.
+        log = new ParentProgress(log, 1, "Backup-ExoPlatform", $"taking the parts of {open.Id}", 5, 90);
         // With -AllowOnline, one warning for all the parts instead of one from each.
         if (Running())
         {
@@ -202,6 +204,26 @@ public static class PlatformBackup
         ct.ThrowIfCancellationRequested();
         var first = failures.FirstOrDefault(e => e is not OperationCanceledException) ?? failures.FirstOrDefault();
         if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    /// <summary>Forwards every message, and after each child bar's update moves the parent bar to the children's mean, between two percentages.</summary>
+    sealed class ParentProgress(IOperationLog inner, int parentId, string activity, string status, int from, int to) : IOperationLog
+    {
+        readonly Dictionary<int, int> _children = new();
+        public void Verbose(string message) => inner.Verbose(message);
+        public void Warning(string message) => inner.Warning(message);
+        public void Progress(ProgressUpdate update)
+        {
+            inner.Progress(update);
+            if (update.ParentActivityId != parentId) return;
+            int mean;
+            lock (_children)
+            {
+                _children[update.ActivityId] = update.Completed ? 100 : Math.Max(0, update.PercentComplete);
+                mean = (int)_children.Values.Average();
+            }
+            inner.Progress(new ProgressUpdate(parentId, activity, status, from + (to - from) * mean / 100));
+        }
     }
 
     /// <summary>A log that drops the warnings starting with a text (already said once for all).</summary>
