@@ -75,7 +75,7 @@ try {
     Get-ExoSnapshot $repo | Format-Table Id, Type, Consistency, @{ n = 'Size'; e = { '{0:N1} MiB' -f ($_.SizeBytes / 1MB) } }, @{ n = 'Downtime'; e = { if ($_.Downtime) { '{0:0.0} s' -f $_.Downtime.TotalSeconds } } }, @{ n = 'Parts'; e = { $_.Parts.Component -join ', ' } } | Out-Host
 }
 finally {
-    if ($sample) { try { Stop-ExoPlatform $sample.Home -Force -Timeout 10 } catch { Write-Warning $_ } }
+    if ($sample) { try { Stop-ExoPlatform $sample.Home -Kill -Timeout 10 } catch { Write-Warning $_ } }
     if (-not $Keep) { Remove-Item -Recurse -Force $WorkDir -ErrorAction Ignore }
 }
 Step 'Demo done'

@@ -101,7 +101,7 @@ Describe 'Stand-in mongodump and mongorestore' {
         Remove-Item $env:EXOBACKUP_STANDIN_LOG -ErrorAction Ignore
         $snap = Get-ExoSnapshot $repo -Latest
         # The stand-in exits 0 but restores nothing: the check of the staged collections stops the restore, chat as it was.
-        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component Chat -Database chat_by_tool -ToolPath $StandIns -Force -Confirm:$false } |
+        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component Chat -Database chat_by_tool -ToolPath $StandIns -DiscardReplaced -Confirm:$false } |
             Should -Throw -ErrorId 'ExoBackup.ChatRestoreIncomplete,*'
         $log = Get-Content $env:EXOBACKUP_STANDIN_LOG -Raw
         $log | Should -Match 'TOOL: mongorestore'
@@ -118,7 +118,7 @@ Describe 'A chat restore killed at any point' -Tag Reliability {
         $S = New-ExoSnapshot $repo $B.Home
         $null = $S | Backup-ExoChat -ChatMethod Driver
         $Snap = $S | Complete-ExoSnapshot
-        $Restore = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$repo' -Id '$($Snap.Id)' -Component Chat -Database chat_live -ChatMethod Driver -Force -Confirm:`$false"
+        $Restore = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$repo' -Id '$($Snap.Id)' -Component Chat -Database chat_live -ChatMethod Driver -DiscardReplaced -Confirm:`$false"
         function Get-ChatCounts {
             # What the database holds now, read by a backup of it.
             $p = New-ExoSnapshot "$Root/repo-probe" $B.Home | Backup-ExoChat -ChatMethod Driver -Database chat_live

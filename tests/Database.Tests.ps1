@@ -104,10 +104,10 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         Invoke-TestPostgresSql $Pg "SELECT count(*) FROM soc_activities" -Database $r.PreviousDataKeptAt | Should -Be '100000'
         Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE 'exo_exobackup_staged_%'" | Should -Be '0' -Because 'the staging database was renamed into place'
     }
-    It 'restores under another name with -Database, and drops what it replaces with -Force' {
+    It 'restores under another name with -Database, and drops what it replaces with -DiscardReplaced' {
         $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Confirm:$false
         Get-Checksum exo_copy | Should -Be $Before
-        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -Force -Confirm:$false
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database exo_copy -DiscardReplaced -Confirm:$false
         $r.PreviousDataKeptAt | Should -BeNullOrEmpty
     }
     It 'restores as eXo''s own user only where it may, and leaves eXo''s user the owner of what an admin restored (finding 6.1)' {
@@ -125,7 +125,7 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
             # A DBA role (not a superuser) with CREATEDB and membership of exo restores it; exo owns all of it.
             Invoke-TestPostgresSql $Pg "CREATE ROLE dba LOGIN CREATEDB PASSWORD 'dba-Secret-1'; GRANT exo TO dba;" | Out-Null
             $dba = [pscredential]::new('dba', (ConvertTo-SecureString 'dba-Secret-1' -AsPlainText -Force))
-            $null = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Credential $dba -Force -Confirm:$false
+            $null = Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Credential $dba -DiscardReplaced -Confirm:$false
             Get-Checksum | Should -Be $Before
             Invoke-TestPostgresSql $Pg "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'exo'" | Should -Be 'exo'
             $foreign = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND c.relowner <> 'exo'::regrole"
@@ -154,7 +154,7 @@ INSERT INTO jpa.wiki_page SELECT g, repeat('wiki ', 50) FROM generate_series(1, 
         finally { $listener.Stop() }
     }
     It 'restores into a database named a=b as itself, not as a conninfo string (finding 3.2)' {
-        Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database 'a=b' -Force -Confirm:$false | Out-Null
+        Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database 'a=b' -DiscardReplaced -Confirm:$false | Out-Null
         Get-Checksum "dbname='a=b'" | Should -Be $Before -Because 'psql, too, reads a bare a=b as a conninfo string'
         Invoke-TestPostgresSql $Pg "DROP DATABASE `"a=b`"" | Out-Null
     }
@@ -311,7 +311,7 @@ CREATE TRIGGER trg BEFORE INSERT ON idm_user FOR EACH ROW SET NEW.display_name =
     }
     It 'refuses a database name that is an option (--init-command= runs SQL), creating nothing (finding 3.2)' {
         $err = $null
-        try { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database '--init-command=CREATE USER planted' -Force -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        try { Restore-ExoSnapshot -Repository $Repo -Id $Done.Id -Component Database -Database '--init-command=CREATE USER planted' -DiscardReplaced -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeSetting*'
         Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM mysql.user WHERE user = 'planted'" | Should -Be '0'
         Invoke-TestMariaDbSql $My "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE '%init-command%'" | Should -Be '0'
@@ -395,7 +395,7 @@ Describe 'SQL Server against a real server' {
         $p = $s | Backup-ExoDatabase -ServerBackupPath $env:EXOBACKUP_TEST_SQLSERVER_PATH
         $p.Tool | Should -Be 'BACKUP DATABASE'
         $done = $s | Complete-ExoSnapshot
-        $r = Restore-ExoSnapshot -Repository "$Root/repo-mssql" -Id $done.Id -Component Database -Database "$($database)_exobackup_copy" -Force -Confirm:$false
+        $r = Restore-ExoSnapshot -Repository "$Root/repo-mssql" -Id $done.Id -Component Database -Database "$($database)_exobackup_copy" -DiscardReplaced -Confirm:$false
         $r.Target | Should -Match '_exobackup_copy'
     }
 }

@@ -94,7 +94,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $rng = [System.Random]::new(32)
         $points = if ($Soak) { 30 } else { 10 }
         $target = "$Root/restore-target"
-        $script = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir, Database -DataDir '$target' -Force -Confirm:`$false"
+        $script = "Import-Module '$env:EXOBACKUP_MODULE'; Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component DataDir, Database -DataDir '$target' -DiscardReplaced -Confirm:`$false"
         $restoreMs = Measure-Runspace $script
         $restored = Get-TreeState $target
         $outcomes = @{ old = 0; new = 0 }; $slowest = 0
@@ -123,7 +123,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         $passwords = $Pg.Password, 'Chat-Interrupt-Secret'
         $seen = @{}; $leaks = @()
         foreach ($script in "Backup-ExoPlatform -Platform '$($B.Home)' -Repository '$Repo' -WarningAction SilentlyContinue",
-                            "Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component Database, Chat -Force -Confirm:`$false") {
+                            "Restore-ExoSnapshot -Repository '$Repo' -Id '$($Good.Id)' -Component Database, Chat -DiscardReplaced -Confirm:`$false") {
             $ps = [powershell]::Create()
             $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; $script")
             $handle = $ps.BeginInvoke()
@@ -187,7 +187,7 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
             }
         }
         $left = Get-Staging
-        Restore-ExoSnapshot -Repository $Repo -Id $Good.Id -Component Database -Force -Confirm:$false | Out-Null
+        Restore-ExoSnapshot -Repository $Repo -Id $Good.Id -Component Database -DiscardReplaced -Confirm:$false | Out-Null
         Get-Staging | Should -BeNullOrEmpty -Because 'the next restore drops the staging databases that killed ones left'
         Write-Host "Database restore kills: $points over $([int]$restoreMs) ms; the database was the old one $($outcomes.old) times, the restored one $($outcomes.new) times, set aside whole $($outcomes.aside) times; never half. $($left.Count) staging database(s) left by the kills, dropped by the next restore."
     }
@@ -225,6 +225,6 @@ Describe 'Interrupting a whole-platform backup and restore' -Tag Reliability -Sk
         Get-ChildItem $Repo -Filter '*.partial' | Should -BeNullOrEmpty
         foreach ($id in $killed) { Get-ChildItem $Tmp -Directory -Filter "exobackup-secret-$id-*" | Should -BeNullOrEmpty -Because 'the next backup sweeps the secret folders of killed processes' }
         (Invoke-TestPostgresSql $Pg "SELECT count(*) FROM pg_database WHERE datname LIKE '%exobackup%'") | Should -Be '0'
-        Write-Host "Platform backup kills: $kills pwsh processes killed at $points points over $([int]$freshMs) ms; $stale left a stale lock naming the killed process, broken by the next run without -Force; the earlier snapshot passed every time."
+        Write-Host "Platform backup kills: $kills pwsh processes killed at $points points over $([int]$freshMs) ms; $stale left a stale lock naming the killed process, broken by the next run without -BreakLock; the earlier snapshot passed every time."
     }
 }

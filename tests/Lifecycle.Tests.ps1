@@ -63,15 +63,15 @@ Describe 'A platform that does not stop in time' -Skip:($NoTomcat -or -not (Get-
         $S = New-Bundle 'slow' -FileCount 5 -LargeFileCount 0 -StopDelaySeconds 60
         Start-ExoPlatform $S.Home -Wait -Timeout 120
     }
-    It 'fails with ExoBackup.StopTimeout and leaves it running without -Force' {
+    It 'fails with ExoBackup.StopTimeout and leaves it running without -Kill' {
         $err = $null
         try { Stop-ExoPlatform $S.Home -Timeout 3 } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.StopTimeout,*'
         $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
         (Get-ExoPlatform $S.Home).IsRunning | Should -BeTrue
     }
-    It 'kills it after the timeout with -Force' {
-        $p = Stop-ExoPlatform $S.Home -Timeout 3 -Force -PassThru -WarningVariable w -WarningAction SilentlyContinue
+    It 'kills it after the timeout with -Kill' {
+        $p = Stop-ExoPlatform $S.Home -Timeout 3 -Kill -PassThru -WarningVariable w -WarningAction SilentlyContinue
         $p.IsRunning | Should -BeFalse
         ($w -join ' ') | Should -Match 'killing'
     }
@@ -108,7 +108,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
             (Get-Content "$($b.Home)/logs/setenv-uid").Trim() | Should -Be "$nobody"
             Get-ProcessUid $p.Pid | Should -Be $nobody
         }
-        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+        finally { Stop-ExoPlatform $b.Home -Kill -Timeout 30 | Out-Null }
         # Backup-ExoPlatform -StopPlatform restarts it as nobody too.
         Start-ExoPlatform $b.Home -Wait -Timeout 120 | Out-Null
         try {
@@ -116,7 +116,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
             $s.Status | Should -Be 'Complete'
             Get-ProcessUid (Get-ExoPlatform $b.Home).Pid | Should -Be $nobody
         }
-        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+        finally { Stop-ExoPlatform $b.Home -Kill -Timeout 30 | Out-Null }
     }
     It 'refuses a bundle owned by root unless -RunAs root, before anything runs' {
         $b = New-Bundle 'rootowned' -FileCount 5 -LargeFileCount 0 -Owner root
@@ -127,7 +127,7 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
             $p = Start-ExoPlatform $b.Home -RunAs root -Wait -Timeout 120 -PassThru
             Get-ProcessUid $p.Pid | Should -Be 0 -Because '-RunAs root says so'
         }
-        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+        finally { Stop-ExoPlatform $b.Home -Kill -Timeout 30 | Out-Null }
     }
     It 'refuses a script of a third account, and one others can write' {
         $b = New-Bundle 'third' -FileCount 5 -LargeFileCount 0
@@ -146,6 +146,6 @@ Describe 'Who eXo runs as, when ExoBackup runs as root' -Skip:($NoTomcat -or $Is
             { Backup-ExoPlatform -Platform $b.Home -Repository "$Root/repo-norestart" -StopPlatform -RunAs no-such-account } | Should -Throw -ErrorId 'ExoBackup.RunAsNotFound,*'
             (Get-ExoPlatform $b.Home).Pid | Should -Be $p.Pid -Because 'eXo was not stopped'
         }
-        finally { Stop-ExoPlatform $b.Home -Force -Timeout 30 | Out-Null }
+        finally { Stop-ExoPlatform $b.Home -Kill -Timeout 30 | Out-Null }
     }
 }

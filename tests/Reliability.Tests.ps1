@@ -71,7 +71,7 @@ Describe 'Kills at many points' -Tag Reliability {
         $kills = 0
         for ($i = 0; $i -lt $Points; $i++) {
             $delay = [int]($rng.NextDouble() * $Duration)
-            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Repo' '$($B.Home)' -Type Full -Force -WarningAction SilentlyContinue; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot"
+            $p = Invoke-FreshPwsh -NoWait "Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Repo' '$($B.Home)' -Type Full -BreakLock -WarningAction SilentlyContinue; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Complete-ExoSnapshot"
             Start-Sleep -Milliseconds $delay
             if (-not $p.HasExited) { $p.Kill($true); $kills++ }
             $p.WaitForExit()
@@ -84,7 +84,7 @@ Describe 'Kills at many points' -Tag Reliability {
             Test-ExoSnapshot -Repository $Repo -Id $Good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
         }
         # The next backup succeeds, breaking the stale lock of the last kill if there is one.
-        $next = New-ExoSnapshot $Repo $B.Home -Type Incremental -Force -WarningAction SilentlyContinue
+        $next = New-ExoSnapshot $Repo $B.Home -Type Incremental -BreakLock -WarningAction SilentlyContinue
         $null = $next | Backup-ExoDataDir
         ($next | Complete-ExoSnapshot).Status | Should -Be 'Complete'
         Remove-ExoSnapshot -Repository $Repo -IncompleteOlderThan 0 -Confirm:$false | Out-Null

@@ -192,7 +192,7 @@ Describe 'Damage and refusal' {
         $repo4 = "$Root/repo-codec"
         $s = Invoke-Backup $B $repo4 Full
         Set-Content "$($B.Home)/gatein/conf/codec/codeckey.txt" 'another key'
-        $null = Restore-ExoSnapshot -Repository $repo4 -Id $s.Id -Component Configuration -Force -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+        $null = Restore-ExoSnapshot -Repository $repo4 -Id $s.Id -Component Configuration -DiscardReplaced -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
         ($w -join ' ') | Should -Match 'codec key'
         Get-Content "$($B.Home)/gatein/conf/codec/codeckey.txt" -Raw | Should -Not -Be "another key`n"
         Get-ChildItem "$($B.Home)/gatein" -Filter 'conf.pre-restore-*' | Should -BeNullOrEmpty -Because '-Force deletes what it replaces'
@@ -205,7 +205,7 @@ Describe 'A running eXo' -Skip:$NoTomcat {
         $Repo = "$Root/repo-running"
         Start-ExoPlatform $B.Home -Wait -Timeout 120
     }
-    AfterAll { Stop-ExoPlatform $B.Home -Force -Timeout 10 }
+    AfterAll { Stop-ExoPlatform $B.Home -Kill -Timeout 10 }
     It 'marks parts taken while it runs, and Complete-ExoSnapshot refuses them without -AllowOnline' {
         $s = New-ExoSnapshot $Repo $B.Home
         $p = $s | Backup-ExoDataDir -WarningVariable w -WarningAction SilentlyContinue
@@ -251,7 +251,7 @@ Describe 'Interruptions' {
         (Get-ExoSnapshot $repo).Id | Should -Be $good.Id
         (Get-ExoSnapshot $repo -IncludeIncomplete | Where-Object Status -eq 'InProgress') | Should -HaveCount 1
         Test-ExoSnapshot -Repository $repo -Id $good.Id | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
-        # The killed process is gone from this host: its lock is broken without -Force, with a warning.
+        # The killed process is gone from this host: its lock is broken without -BreakLock, with a warning.
         $next = New-ExoSnapshot $repo $B.Home -WarningVariable broke -WarningAction SilentlyContinue
         "$broke" | Should -Match 'Breaking the stale lock of .*that process is gone' 
         $null = $next | Backup-ExoConfiguration
@@ -271,19 +271,19 @@ Describe 'Interruptions' {
         $snap = Invoke-Backup (New-Bundle 'home-source' -FileCount 5 -LargeFileCount 0) $repo Full
         Edit-SnapshotManifest $snap.Path { param($m) $m.platform.home = $evil.Home }
         $err = $null
-        try { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component DataDir -Force -Confirm:$false } catch { $err = $_ }
+        try { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Component DataDir -DiscardReplaced -Confirm:$false } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ExoBackup.UnsafeRestoreTarget,*'
         "$err" | Should -Match ([regex]::Escape($victim))
         "$victim/keep.txt" | Should -Exist
         # The same with -Platform: the settings are the eXo account's either way.
-        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Platform $evil.Home -Component DataDir -Force -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.UnsafeRestoreTarget,*'
+        { Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Platform $evil.Home -Component DataDir -DiscardReplaced -Confirm:$false } | Should -Throw -ErrorId 'ExoBackup.UnsafeRestoreTarget,*'
         Get-ChildItem $victim | ForEach-Object Name | Should -Be 'keep.txt'
         # Named by the operator with -DataDir, a folder of root's is the operator's choice.
         $r = Restore-ExoSnapshot -Repository $repo -Id $snap.Id -Platform $evil.Home -Component DataDir -DataDir "$Root/operator-choice" -Confirm:$false -WarningAction SilentlyContinue
         $r.Target | Should -Be "$Root/operator-choice"
     }
     It 'leaves nothing behind when a nightly run is refused at completion, so the next unattended run succeeds' {
-        # As cron would: two runs in fresh processes, no -Force. The first sees a file grow while it is read (not Offline).
+        # As cron would: two runs in fresh processes, no -BreakLock. The first sees a file grow while it is read (not Offline).
         $repo = "$Root/repo-nightly"
         $nightly = New-Bundle 'nightly' -FileCount 20 -LargeFileCount 0
         $grow = "$($nightly.DataDir)/files/growing.bin"
@@ -303,7 +303,7 @@ Describe 'Interruptions' {
         $second.ExitCode | Should -Be 0 -Because $second.Output
         $second.Output.Trim() | Should -Be 'Complete'
     }
-    It 'breaks, with a warning and without -Force, the lock of a process that is gone from this host' {
+    It 'breaks, with a warning and without -BreakLock, the lock of a process that is gone from this host' {
         $repo = "$Root/repo-dead-lock"
         $dead = New-Bundle 'dead-lock' -FileCount 5 -LargeFileCount 0
         $null = Invoke-Backup $dead $repo Full

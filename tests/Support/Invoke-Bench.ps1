@@ -260,13 +260,13 @@ if (-not $SkipDatabase -and (Get-ChildItem '/usr/lib/postgresql/*/bin/initdb' -E
         $pass = "$WorkDir/pgpass"; Set-Content $pass "127.0.0.1:$($pg.Port):exo:exo:$($pg.Password)"; chmod 600 $pass
         $pgDump = (Get-ChildItem '/usr/lib/postgresql/*/bin/pg_dump' | Sort-Object FullName | Select-Object -Last 1).FullName
         $byHand = Time { Invoke-Sh "PGPASSFILE='$pass' '$pgDump' -Fc --no-password -h 127.0.0.1 -p $($pg.Port) -U exo -f '$WorkDir/by-hand.dump' exo" }
-        $part = Best { Remove-Item -Recurse -Force "$WorkDir/repo-pg" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo-pg' '$($pgBundle.Home)'; `$null = `$s | Backup-ExoDatabase" }
+        $part = Best { Remove-Item -Recurse -BreakLock "$WorkDir/repo-pg" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo-pg' '$($pgBundle.Home)'; `$null = `$s | Backup-ExoDatabase" }
         $pgRows = @([pscustomobject]@{ Measure = "PostgreSQL part ($('{0:N0}' -f (Get-Item "$WorkDir/by-hand.dump").Length) B dump)"; ExoBackup = '{0:0.00} s' -f $part.Seconds; Baseline = '{0:0.00} s (pg_dump -Fc by hand)' -f $byHand; Ratio = '{0:0.00}' -f ($part.Seconds / $byHand); Goal = '<= 1.05' })
 
         Write-Host 'Backup-ExoPlatform (parts in parallel) vs the same parts one after another'
         $whole = & "$support/New-ExoSampleBundle.ps1" -Path "$WorkDir/whole" -Database PostgreSql -DatabaseHost 127.0.0.1 -DatabasePort $pg.Port -DatabasePassword $pg.Password `
             -FileCount ([int]($SmallFiles / 4)) -MinFileKB $MinKB -MaxFileKB $MaxKB -LargeFileCount 4 -LargeFileMB 32
-        $sequential = Best { Remove-Item -Recurse -Force "$WorkDir/repo-seq" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo-seq' '$($whole.Home)'; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Backup-ExoConfiguration; `$null = `$s | Backup-ExoDatabase; `$null = `$s | Complete-ExoSnapshot" }
+        $sequential = Best { Remove-Item -Recurse -BreakLock "$WorkDir/repo-seq" -ErrorAction Ignore; Exo "`$s = New-ExoSnapshot '$WorkDir/repo-seq' '$($whole.Home)'; `$null = `$s | Backup-ExoDataDir; `$null = `$s | Backup-ExoConfiguration; `$null = `$s | Backup-ExoDatabase; `$null = `$s | Complete-ExoSnapshot" }
         $parallel = Best { Remove-Item -Recurse -Force "$WorkDir/repo-par" -ErrorAction Ignore; Exo "`$null = Backup-ExoPlatform '$($whole.Home)' '$WorkDir/repo-par'" }
         $manifest = Get-Content (Get-ChildItem "$WorkDir/repo-par/*/manifest.json" | Select-Object -First 1) -Raw | ConvertFrom-Json
         $slowest = ($manifest.parts | ForEach-Object { ([datetimeoffset]$_.ended - [datetimeoffset]$_.started).TotalSeconds } | Measure-Object -Maximum).Maximum

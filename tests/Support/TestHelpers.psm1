@@ -78,7 +78,7 @@ function Clear-TestRoot {
     <# Stops every sample bundle a test file left running under its root, then removes the root. #>
     param([Parameter(Mandatory)] [string] $Root)
     Get-ChildItem $Root -Directory -ErrorAction Ignore | Where-Object { Test-Path "$($_.FullName)/start_eXo.sh" } |
-        ForEach-Object { try { Stop-ExoPlatform $_.FullName -Force -Timeout 5 } catch { Write-Warning $_ } }
+        ForEach-Object { try { Stop-ExoPlatform $_.FullName -Kill -Timeout 5 } catch { Write-Warning $_ } }
     Remove-Item -Recurse -Force $Root -ErrorAction Ignore
 }
 

@@ -62,7 +62,7 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
 
     [Parameter] public string[] ToolPath { get; set; } = [];
 
-    /// <summary>Seconds to wait for eXo to stop; -Force kills it after that (and breaks a stale repository lock).</summary>
+    /// <summary>Seconds to wait for eXo to stop; -Kill kills it after that.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 120;
@@ -70,7 +70,11 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
     /// <summary>With -StopPlatform: the account eXo is started again as (the bundle's owner by default).</summary>
     [Parameter] public string? RunAs { get; set; }
 
-    [Parameter] public SwitchParameter Force { get; set; }
+    /// <summary>Kill eXo if it has not stopped after -Timeout seconds, as Stop-ExoPlatform -Kill.</summary>
+    [Parameter] public SwitchParameter Kill { get; set; }
+
+    /// <summary>Break a stale repository lock (its process gone), as New-ExoSnapshot -BreakLock.</summary>
+    [Parameter] public SwitchParameter BreakLock { get; set; }
 
     // What the part cmdlets take, so that every option is reachable from the one-call backup.
 
@@ -141,9 +145,9 @@ public sealed class BackupExoPlatformCommand : ExoCmdlet
             DatabasePassword = Credential?.GetNetworkCredential().Password,
             Dump = new DumpOptions { ToolPaths = ToolPath.Select(ResolvePath).ToList(), Jobs = Jobs, ServerPath = ServerBackupPath },
             StopTimeout = TimeSpan.FromSeconds(Timeout),
-            ForceStop = Force,
+            ForceStop = Kill,
             RunAs = RunAs,
-            BreakStaleLock = Force,
+            BreakStaleLock = BreakLock,
         };
         var plan = RunEngine((_, _) => PlatformBackup.Plan(request));
         if (!ShouldProcess(platforms[0].Home, plan)) return;

@@ -23,7 +23,7 @@ public sealed class NewExoSnapshotCommand : ExoCmdlet
     public SnapshotType Type { get; set; } = SnapshotType.Full;
 
     /// <summary>Break a stale lock, or abandon a snapshot still open in this session.</summary>
-    [Parameter] public SwitchParameter Force { get; set; }
+    [Parameter] public SwitchParameter BreakLock { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -34,7 +34,7 @@ public sealed class NewExoSnapshotCommand : ExoCmdlet
         {
             var platform = PlatformDiscovery.Discover(home);
             var repo = SnapshotRepository.Open(repoPath, create: true);
-            return repo.Begin(Mirror.To<Engine.Repository.SnapshotType>(Type), platform, Force, log);
+            return repo.Begin(Mirror.To<Engine.Repository.SnapshotType>(Type), platform, BreakLock, log);
         });
         WriteObject(ExoBackup.Snapshot.From(repoPath, entry));
     }

@@ -27,7 +27,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
     [Parameter] public SwitchParameter KeepSpecialMode { get; set; }
 
     /// <summary>Delete what the restore replaces instead of keeping it as *.pre-restore-&lt;time&gt;.</summary>
-    [Parameter] public SwitchParameter Force { get; set; }
+    [Parameter] public SwitchParameter DiscardReplaced { get; set; }
 
     /// <summary>Databases: restore onto this server (host or host:port), a new host after a disaster.</summary>
     [Parameter] public string? Server { get; set; }
@@ -66,7 +66,7 @@ public sealed class RestoreExoSnapshotCommand : SnapshotCmdlet
             Platform = platform,
             DataDir = DataDir is null ? null : ResolvePath(DataDir),
             PathFilter = Include,
-            DiscardReplaced = Force,
+            DiscardReplaced = DiscardReplaced,
             KeepOwners = KeepOwner,
             KeepSpecialModes = KeepSpecialMode,
             Server = Server,

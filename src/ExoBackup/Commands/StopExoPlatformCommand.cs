@@ -21,7 +21,8 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 120;
 
-    [Parameter] public SwitchParameter Force { get; set; }
+    /// <summary>Kill eXo (and its children) if it has not stopped after -Timeout seconds.</summary>
+    [Parameter] public SwitchParameter Kill { get; set; }
 
     [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -31,7 +32,7 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
         {
             var home = ResolvePath(p);
             var info = RunEngine((_, _) => PlatformDiscovery.Discover(home));
-            var action = info.IsRunning ? $"Stop eXo (PID {info.Pid}){(Force ? ", killing it after " + Timeout + " s" : "")}" : "Stop eXo (not running)";
+            var action = info.IsRunning ? $"Stop eXo (PID {info.Pid}){(Kill ? ", killing it after " + Timeout + " s" : "")}" : "Stop eXo (not running)";
             if (ShouldProcess(info.Home, action)) _targets.Add(info);
         }
     }
@@ -40,7 +41,7 @@ public sealed class StopExoPlatformCommand : ExoCmdlet
     protected override void EndProcessing()
     {
         if (_targets.Count == 0) return;
-        var results = RunEngine((log, ct) => PlatformProcess.StopAll(_targets, TimeSpan.FromSeconds(Timeout), Force, log, ct));
+        var results = RunEngine((log, ct) => PlatformProcess.StopAll(_targets, TimeSpan.FromSeconds(Timeout), Kill, log, ct));
         ExoBackupException? first = null;
         foreach (var (target, outcome, error) in results.Select(r => (r.Platform, r.Outcome, r.Error)))
         {
