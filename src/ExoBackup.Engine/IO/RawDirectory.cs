@@ -78,6 +78,14 @@ public static unsafe partial class RawDirectory
         return names;
     }
 
+    /// <summary>A name as the kernel takes it: its UTF-8 bytes and a final NUL.</summary>
+    public static byte[] NulTerminated(string name)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1];
+        Encoding.UTF8.GetBytes(name, bytes);
+        return bytes;
+    }
+
     public static string Escape(ReadOnlySpan<byte> name)
     {
         var sb = new StringBuilder(name.Length * 2);
