@@ -190,12 +190,13 @@ public sealed unsafe partial class WritableFolder : IDisposable
             return new WritableFolder(new DirectoryHandle(fd), shown);
         }
         var errno = Marshal.GetLastPInvokeError();
-        how = errno switch
+        if (errno is not (ENOENT or ELOOP or ENOTDIR)) throw FileStatReader.Failed(errno, shown, "openat");
+        // With O_DIRECTORY a link gives ENOTDIR as a file does: what the name is tells them apart.
+        how = errno == ENOENT ? FolderOpen.Missing : StatAt(name) switch
         {
-            ENOENT => FolderOpen.Missing,
-            ELOOP => FolderOpen.Link,
-            ENOTDIR => FolderOpen.NotAFolder,
-            _ => throw FileStatReader.Failed(errno, shown, "openat"),
+            null => FolderOpen.Missing,
+            { Type: EntryType.Symlink } => FolderOpen.Link,
+            _ => FolderOpen.NotAFolder,
         };
         return null;
     }
