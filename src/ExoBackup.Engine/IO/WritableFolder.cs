@@ -282,20 +282,7 @@ public sealed unsafe partial class WritableFolder : IDisposable
     }
 
     /// <summary>What an open file is (fstat of its descriptor).</summary>
-    public static FileStat Stat(FileStream file)
-    {
-        if (!Native) return FileStatReader.Get(file.Name);
-        var handle = file.SafeFileHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            var errno = StatX.OfFd((int)handle.DangerousGetHandle(), out var st);
-            if (errno != 0) throw new IOException($"fstat of a file just made failed (errno {errno}).");
-            return st;
-        }
-        finally { if (added) handle.DangerousRelease(); }
-    }
+    public static FileStat Stat(FileStream file, string shown) => Native ? TreeWalker.Stat(file.SafeFileHandle, shown) : FileStatReader.Get(file.Name);
 
     /// <summary>symlinkat: the link <paramref name="name"/> to <paramref name="target"/>.</summary>
     public void CreateLink(string name, string target)

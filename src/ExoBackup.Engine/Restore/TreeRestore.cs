@@ -532,7 +532,7 @@ public static class TreeRestore
                 var sha = ContentHash.Create();
                 using (var output = folder.CreateFile(name, policy.Mode(e, count: false)))
                 {
-                    if (parts.Length == 0) dest.Made?.Invoke(WritableFolder.Stat(output));
+                    if (parts.Length == 0) dest.Made?.Invoke(WritableFolder.Stat(output, dest.Shown));
                     if (e.Size > 0) output.SetLength(e.Size);
                     long n = 0;
                     int read;
