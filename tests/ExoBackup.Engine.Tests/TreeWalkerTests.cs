@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using System.Text;
 using ExoBackup.Engine.Archive;
 using ExoBackup.Engine.IO;
@@ -237,35 +236,13 @@ public class TreeWalkerTests : IDisposable
         finally { TreeWalker.BeforeOpen.Value = null; }
     }
 
-    // The deep tree is made through descriptors too: no path of it fits in PATH_MAX (4096).
-    [DllImport("libc", SetLastError = true)] static extern int openat(int dirfd, string name, int flags, int mode);
-    [DllImport("libc", SetLastError = true)] static extern int mkdirat(int dirfd, string name, int mode);
-    [DllImport("libc", SetLastError = true)] static extern nint write(int fd, byte[] buffer, nint count);
-    [DllImport("libc")] static extern int close(int fd);
-
     [Fact]
     public void A_tree_200_folders_deep_with_255_byte_names_is_walked_and_backed_up()
     {
         const int Depth = 200;
         var (repo, p, data) = Bundle();
-        static string Name(int level) => $"level-{level:000}-".PadRight(255, 'x');
         var content = Encoding.UTF8.GetBytes("at the bottom of a 51 KB path");
-        var fd = openat(-100, Path.Combine(data, "files"), NativeFlags.ReadOnly | NativeFlags.Directory, 0);
-        Assert.True(fd >= 0);
-        for (var level = 0; level < Depth; level++)
-        {
-            Assert.Equal(0, mkdirat(fd, Name(level), 0x1ED));
-            var sub = openat(fd, Name(level), NativeFlags.ReadOnly | NativeFlags.Directory, 0);
-            Assert.True(sub >= 0, $"openat level {level}: errno {Marshal.GetLastPInvokeError()}");
-            close(fd);
-            fd = sub;
-        }
-        var file = openat(fd, "bottom.txt", 0x1 | 0x40 | 0x80, 0x1A4); // O_WRONLY|O_CREAT|O_EXCL, 0644
-        Assert.True(file >= 0);
-        Assert.Equal(content.Length, (int)write(file, content, content.Length));
-        close(file);
-        close(fd);
-        var deepest = "files/" + string.Join("/", Enumerable.Range(0, Depth).Select(Name)) + "/bottom.txt";
+        var deepest = "files/" + DeepTree.Make(Path.Combine(data, "files"), Depth, "bottom.txt", content);
         Assert.True(deepest.Length > 50_000);
 
         var walked = Walk(data);

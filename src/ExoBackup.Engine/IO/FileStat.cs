@@ -9,7 +9,11 @@ public enum EntryType : byte { File = (byte)'f', Directory = (byte)'d', Symlink 
 /// the inode and device that tell a file replaced under the same name (0 where the platform has none).
 /// </summary>
 public readonly record struct FileStat(EntryType Type, int Mode, int Uid, int Gid, long Size, long MtimeNs,
-    long CtimeNs = 0, long Inode = 0, long Device = 0);
+    long CtimeNs = 0, long Inode = 0, long Device = 0)
+{
+    /// <summary>Whether both describe the same file-system entry (device and inode), whatever changed in it since.</summary>
+    public bool IsSameEntry(in FileStat other) => Device == other.Device && Inode == other.Inode;
+}
 
 /// <summary>
 /// statx (not following links) and lchown through glibc, because .NET has no API for owners and
@@ -93,6 +97,20 @@ public static unsafe partial class FileStatReader
             throw new IOException($"lchown '{path}' to {uid}:{gid} failed (errno {Marshal.GetLastPInvokeError()}).");
     }
 
+    /// <summary>
+    /// The two timespecs of utimensat/futimens (<paramref name="times"/>: 4 longs) that leave the atime
+    /// as it is (UTIME_OMIT) and set the mtime to the nanosecond.
+    /// </summary>
+    internal static void MtimeOnly(long mtimeNs, long* times)
+    {
+        const long UTIME_OMIT = (1L << 30) - 2;
+        times[0] = 0;
+        times[1] = UTIME_OMIT;
+        times[2] = Math.DivRem(mtimeNs, 1_000_000_000, out var ns);
+        times[3] = ns;
+        if (ns < 0) { times[2]--; times[3] = ns + 1_000_000_000; } // before 1970: tv_nsec stays in [0, 1e9)
+    }
+
     public static DateTime ToDateTime(long mtimeNs) => DateTime.UnixEpoch.AddTicks(mtimeNs / 100);
 
     /// <summary>
@@ -107,9 +125,8 @@ public static unsafe partial class FileStatReader
             return;
         }
         const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
-        const long UTIME_OMIT = (1L << 30) - 2;
-        var times = stackalloc long[4] { 0, UTIME_OMIT, Math.DivRem(mtimeNs, 1_000_000_000, out var ns), ns };
-        if (ns < 0) { times[2]--; times[3] = ns + 1_000_000_000; } // before 1970: tv_nsec stays in [0, 1e9)
+        var times = stackalloc long[4];
+        MtimeOnly(mtimeNs, times);
         if (UtimensAt(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0)
             throw new IOException($"utimensat '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
     }

@@ -19,6 +19,9 @@ public static unsafe partial class RawDirectory
     [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
     private static partial byte* ReadDir(nint dir);
 
+    [LibraryImport("libc", EntryPoint = "rewinddir")]
+    private static partial void RewindDir(nint dir);
+
     [LibraryImport("libc", EntryPoint = "closedir")]
     private static partial int CloseDir(nint dir);
 
@@ -44,7 +47,8 @@ public static unsafe partial class RawDirectory
 
     /// <summary>
     /// The names in the folder open as <paramref name="fd"/> (which stays open), each with its final
-    /// NUL so it can go to openat/unlinkat as it is; "." and ".." left out.
+    /// NUL so it can go to openat/unlinkat as it is; "." and ".." left out. From the first entry, however
+    /// often the folder was listed before: the copy of the descriptor shares its position.
     /// </summary>
     public static List<byte[]> Names(int fd)
     {
@@ -56,6 +60,7 @@ public static unsafe partial class RawDirectory
             NativeFlags.Close(copy);
             throw new IOException($"fdopendir failed (errno {errno}).");
         }
+        RewindDir(handle);
         return ReadAll(handle);
     }
 
@@ -76,6 +81,14 @@ public static unsafe partial class RawDirectory
         }
         finally { CloseDir(handle); }
         return names;
+    }
+
+    /// <summary>A name as the kernel takes it: its UTF-8 bytes and a final NUL.</summary>
+    public static byte[] NulTerminated(string name)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1];
+        Encoding.UTF8.GetBytes(name, bytes);
+        return bytes;
     }
 
     public static string Escape(ReadOnlySpan<byte> name)

@@ -51,6 +51,38 @@ public static unsafe partial class TreeDeleter
         if (UnlinkAtPath(AT_FDCWD, path, AT_REMOVEDIR) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Failed("rmdir", path);
     }
 
+    /// <summary>
+    /// Deletes the entry <paramref name="name"/> (NUL-terminated) of the folder open as <paramref name="dirfd"/>:
+    /// a file, a link, or a folder with all it holds, reached through descriptors only. With
+    /// <paramref name="expected"/>, only if it is that entry (device and inode): a folder is opened
+    /// O_NOFOLLOW and fstat'ed before anything in it goes. False when the name holds another entry
+    /// (left as it is); true when it is deleted or nothing has the name.
+    /// </summary>
+    internal static bool DeleteAt(int dirfd, byte* name, string shown, FileStat? expected)
+    {
+        var sub = OpenAt(dirfd, name, OpenFolder);
+        if (sub < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == ENOENT) return true;
+            if (errno is not (ENOTDIR or ELOOP)) throw Failed("openat", shown, errno);
+            if (expected is { } e && (StatX.At(dirfd, name, out var st) != 0 || !st.IsSameEntry(e))) return false;
+            if (UnlinkAt(dirfd, name, 0) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Failed("unlinkat", shown);
+            return true;
+        }
+        try
+        {
+            if (expected is { } e && (StatX.OfFd(sub, out var st) != 0 || !st.IsSameEntry(e))) return false;
+            DeleteContents(sub, shown);
+        }
+        finally { NativeFlags.Close(sub); }
+        if (UnlinkAt(dirfd, name, AT_REMOVEDIR) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Failed("rmdir", shown);
+        return true;
+    }
+
+    /// <summary>Deletes everything in the folder open as <paramref name="dirfd"/>, which stays (wherever it is now).</summary>
+    internal static void Empty(int dirfd, string shown) => DeleteContents(dirfd, shown);
+
     /// <summary>Empties the folder open as <paramref name="dirfd"/>; <paramref name="shown"/> only names it in errors.</summary>
     static void DeleteContents(int dirfd, string shown)
     {

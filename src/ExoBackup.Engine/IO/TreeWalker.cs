@@ -118,7 +118,7 @@ public static unsafe partial class TreeWalker
         var frames = new Stack<Frame>();
         try
         {
-            var rootName = NulTerminated(parentPath is null ? "." : Path.GetFileName(absolute));
+            var rootName = RawDirectory.NulTerminated(parentPath is null ? "." : Path.GetFileName(absolute));
             var (st, link, failure) = Look(parent, rootName, root);
             if (failure is not null)
             {
@@ -267,13 +267,6 @@ public static unsafe partial class TreeWalker
             }
         }
         finally { NativeFlags.Close(fd); }
-    }
-
-    static byte[] NulTerminated(string name)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1];
-        Encoding.UTF8.GetBytes(name, bytes);
-        return bytes;
     }
 
     /// <summary>Tests only: runs with the shown path just before a listed file is opened, where a swap by the eXo account would land.</summary>

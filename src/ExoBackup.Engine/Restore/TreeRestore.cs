@@ -45,6 +45,13 @@ public sealed class TreeRestoreOptions
 /// target as it was; the replaced data is kept as &lt;target&gt;.pre-restore-&lt;time&gt;. Only paths from
 /// the verified index are ever written, and each is checked: no absolute path, no "..", no link
 /// that leaves the target, no file under a link.
+/// The eXo account owns the folder the target is in and may rename or relink any entry of it at any
+/// instant, so nothing is done by path below the target's parent, which is opened once (IO.WritableFolder):
+/// the staging folder is made there 0700 under an unpredictable name and opened O_NOFOLLOW right
+/// after, everything in it is made relative to its folder's descriptor, owners, modes and times are
+/// set on descriptors (a link's with AT_SYMLINK_NOFOLLOW), and the commit renames in the parent only
+/// what fstatat shows is the entry made. With -Path the live tree is walked one name at a time
+/// (O_NOFOLLOW|O_DIRECTORY) and a link on the way is refused before anything is written.
 /// </summary>
 public static class TreeRestore
 {
@@ -81,14 +88,15 @@ public static class TreeRestore
         var staged = new StagedTree(o, inPlace: filter is not null);
         try
         {
-            var plans = byRoot.Select(kv => (Prefix: kv.Key, List: kv.Value, Target: Path.GetFullPath(o.TargetFor(kv.Key)))).ToList();
+            var plans = byRoot.Select(kv => (Prefix: kv.Key, List: kv.Value, Target: Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.TargetFor(kv.Key))))).ToList();
             // A root whose target lies inside another's (with -DataDir, _external/files inside the new data
             // dir) is staged inside that root's staging folder, so that one rename commits both: staged
             // beside its own target, it would be inside the folder the swap moves away.
             string? ContainerOf(string target) => filter is not null ? null :
                 plans.Select(x => x.Target).Where(t => t != target && target.StartsWith(t + Path.DirectorySeparatorChar, StringComparison.Ordinal)).MinBy(t => t.Length);
-            string StagingOf(string target) => filter is not null ? target
-                : ContainerOf(target) is { } outer ? StagingOf(outer) + target[outer.Length..] : $"{target}.restore-{o.Stamp}";
+            // Each target not inside another's: its parent, opened once by its path (the operator's, or the
+            // settings' checked below) if it exists; nothing is made before the checks. All else goes through it.
+            foreach (var plan in plans.Where(x => ContainerOf(x.Target) is null)) staged.Slots[plan.Target] = new Slot(plan.Target, o.Stamp);
             if (o.SettingsOwnerUid is int owner)
                 foreach (var plan in plans.Where(x => ContainerOf(x.Target) is null && !o.NamedByOperator(x.Target)))
                 {
@@ -98,31 +106,35 @@ public static class TreeRestore
                             throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
                                 $"'{plan.Target}' is reached through '{p}', a link of uid {link.Uid}, which could point anywhere; nothing was changed.",
                                 plan.Target, "Point the bundle's settings at the real folder, or name it yourself with -DataDir.");
-                    var (uid, _) = OwnerOfNearest(plan.Target);
+                    var (uid, _) = staged.Slots[plan.Target].Owner();
                     if (uid != owner)
                         throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
                             $"'{plan.Target}' (or the folder it would be created in) belongs to uid {uid}, not to the bundle's owner (uid {owner}): the bundle's settings name it, and the eXo account writes those settings, so it is not replaced. Nothing was changed.",
                             plan.Target, "Check EXO_DATA_DIR, EXO_CONF_DIR and exo.properties; to restore there anyway, give the folder to the eXo account, or name it yourself with -DataDir.");
                 }
+            // -Path: every folder on the way to every file, in the live tree, before anything is written.
+            foreach (var plan in plans.Where(x => filter is not null))
+                staged.Slots[plan.Target].CheckLive(plan.List.Select(e => PartsBelow(plan.Prefix, e.Path)), IsFileRoot(plan.List, plan.Prefix));
+            foreach (var plan in plans.Where(x => filter is not null)) staged.Slots[plan.Target].OpenLive(IsFileRoot(plan.List, plan.Prefix));
             foreach (var plan in plans.Where(x => filter is null && ContainerOf(x.Target) is null))
             {
-                var staging = StagingOf(plan.Target);
-                if (Directory.Exists(staging) || File.Exists(staging))
+                var slot = staged.Slots[plan.Target];
+                var staging = slot.StagingShown;
+                if (slot.OpenParent().StatAt(slot.StagingName) is not null || !slot.MakeStaging(IsFileRoot(plan.List, plan.Prefix)))
                     throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
                         $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
-                staged.Cleanup.Add(staging);
+                BetweenSteps.Value?.Invoke("staged", staging);
             }
             // Nested roots first, so their container's folder times are applied last.
             foreach (var (prefix, list, target) in plans.OrderByDescending(x => x.Target.Length).ThenBy(x => x.Prefix, StringComparer.Ordinal))
             {
-                var staging = StagingOf(target);
-                Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+                using var dest = staged.DestFor(target, ContainerOf(target), IsFileRoot(list, prefix));
                 // Where the files will be written: beside the target (a staged restore) or in it (-Path).
-                if (IsCaseInsensitive(filter is null ? Path.GetDirectoryName(staging)! : target)) RefuseCaseClashes(list);
-                var policy = new MetadataPolicy(o, OwnerOfNearest(target));
-                var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, staging, list, archives, filter is not null ? $"{target}.pre-restore-{o.Stamp}" : null, policy, o, log, ct);
+                if (IsCaseInsensitive(dest.Probe)) RefuseCaseClashes(list);
+                var policy = new MetadataPolicy(o, ContainerOf(target) is null ? staged.Slots[target].Owner() : OwnerOfNearest(target));
+                var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, dest, list, archives, policy, o, log, ct);
                 if (o.ReportMetadataChanges) policy.Report(prefix.Length == 0 ? component : prefix, target, log);
-                staged.Roots.Add((prefix, target, staging, ContainerOf(target), files, bytes));
+                staged.Roots.Add((prefix, target, dest.Shown, ContainerOf(target), files, bytes));
             }
             staged.Roots.Sort((a, b) => string.CompareOrdinal(a.Prefix, b.Prefix));
             return staged;
@@ -138,56 +150,54 @@ public static class TreeRestore
     public sealed class StagedTree(TreeRestoreOptions o, bool inPlace) : IDisposable
     {
         internal readonly List<(string Prefix, string Target, string Staging, string? Container, long Files, long Bytes)> Roots = [];
-        internal readonly List<string> Cleanup = []; // staging folders this restore created
+        /// <summary>The targets not inside another's, each with its parent open and what this restore made there.</summary>
+        internal readonly Dictionary<string, Slot> Slots = new(StringComparer.Ordinal);
 
         public List<RestoredRoot> Commit(IOperationLog log)
         {
             if (inPlace)
-                return Roots.Select(s => new RestoredRoot(s.Prefix, s.Target, Directory.Exists($"{s.Target}.pre-restore-{o.Stamp}") ? $"{s.Target}.pre-restore-{o.Stamp}" : null, s.Files, s.Bytes)).ToList();
+                return Roots.Select(s => new RestoredRoot(s.Prefix, s.Target, Slots[s.Target].KeptAny ? Slots[s.Target].KeptShown : null, s.Files, s.Bytes)).ToList();
             var results = new List<RestoredRoot>();
             // Swap every root in; on a failure put back what was swapped so far.
-            var swapped = new List<(string Target, string? Kept)>();
+            var swapped = new List<Slot>();
             // The staged trees reach the disk before they replace anything (a power cut after the swap
             // would otherwise leave empty files and, with -Force, no old copy).
-            foreach (var s in Roots.Where(r => r.Container is null)) IO.AtomicFiles.SyncFileSystem(s.Staging);
+            foreach (var s in Roots.Where(r => r.Container is null)) Slots[s.Target].Parent!.SyncFileSystem();
             try
             {
                 foreach (var s in Roots.Where(r => r.Container is null))
                 {
-                    string? kept = null;
-                    if (Directory.Exists(s.Target) || File.Exists(s.Target) || new FileInfo(s.Target).LinkTarget is not null)
-                    {
-                        kept = $"{s.Target}.pre-restore-{o.Stamp}";
-                        Move(s.Target, kept);
-                    }
-                    swapped.Add((s.Target, kept));
-                    Move(s.Staging, s.Target);
+                    var slot = Slots[s.Target];
+                    BetweenSteps.Value?.Invoke("commit", slot.StagingShown);
+                    var kept = slot.SwapIn(swapped);
                     results.Add(new RestoredRoot(s.Prefix, s.Target, kept, s.Files, s.Bytes));
                 }
             }
             catch
             {
-                foreach (var (target, kept) in Enumerable.Reverse(swapped))
-                {
-                    if (Directory.Exists(target) || File.Exists(target)) Delete(target);
-                    if (kept is not null) Move(kept, target);
-                }
+                foreach (var slot in Enumerable.Reverse(swapped)) slot.PutBack(log);
                 throw;
             }
-            foreach (var (target, _) in swapped) IO.AtomicFiles.SyncDirectory(Path.GetDirectoryName(target)!);
+            foreach (var slot in swapped) slot.Parent!.Sync();
             // A nested root went in with its container; what it replaced went aside with the container's.
             foreach (var s in Roots.Where(r => r.Container is not null))
             {
-                var outer = results.First(r => r.Target == s.Container);
-                var kept = outer.PreviousKeptAt is { } k ? k + s.Target[s.Container!.Length..] : null;
-                results.Add(new RestoredRoot(s.Prefix, s.Target, kept is not null && (Directory.Exists(kept) || File.Exists(kept)) ? kept : null, s.Files, s.Bytes));
+                var container = s.Container!;
+                var outer = results.First(r => r.Target == container);
+                var kept = outer.PreviousKeptAt is { } k ? k + s.Target[container.Length..] : null;
+                results.Add(new RestoredRoot(s.Prefix, s.Target, kept is not null && Slots[container].KeptHolds(s.Target[(container.Length + 1)..]) ? kept : null, s.Files, s.Bytes));
             }
-            Cleanup.Clear();
+            foreach (var slot in Slots.Values) slot.Committed = true;
             if (o.DiscardReplaced)
                 for (var i = 0; i < results.Count; i++)
                     if (results[i].PreviousKeptAt is { } kept)
                     {
-                        Delete(kept);
+                        // A nested root's went with its container's.
+                        if (Slots.TryGetValue(results[i].Target, out var slot) && !slot.DeleteKept())
+                        {
+                            log.Warning($"'{kept}' is not what this restore moved aside any more (something was put in its place): it is left as it is.");
+                            continue;
+                        }
                         results[i] = results[i] with { PreviousKeptAt = null };
                     }
             return results;
@@ -195,30 +205,299 @@ public static class TreeRestore
 
         public void Dispose()
         {
-            foreach (var staging in Cleanup.Where(s => Directory.Exists(s) || File.Exists(s)))
-                try { Delete(staging); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            Cleanup.Clear();
+            foreach (var slot in Slots.Values)
+            {
+                try { slot.RemoveStaging(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+                slot.Dispose();
+            }
+            Slots.Clear();
+        }
+
+        /// <summary>Where one root is written: its staging folder (or, nested, a folder inside its container's), the staging file of a root that is a file, or with -Path the live target.</summary>
+        internal Dest DestFor(string target, string? container, bool rootIsFile)
+        {
+            if (inPlace)
+            {
+                var live = Slots[target];
+                return rootIsFile ? new Dest(live.Parent!, live.Name, target, live.Parent!, live, null) : new Dest(live.Live!, null, target, live.Live!, live, null);
+            }
+            if (container is null)
+            {
+                var slot = Slots[target];
+                return rootIsFile ? new Dest(slot.Parent!, slot.StagingName, slot.StagingShown, slot.Parent!, null, st => slot.Created = st)
+                    : new Dest(slot.Staging!, null, slot.StagingShown, slot.Parent!, null, null);
+            }
+            // Inside the container's staging folder, at the place the target has inside the container.
+            var outer = Slots[container];
+            var parts = target[(container.Length + 1)..].Split(Path.DirectorySeparatorChar);
+            var shown = outer.StagingShown + target[container.Length..];
+            var cursor = new FolderCursor(outer.Staging!, WritableFolder.DefaultFolderMode);
+            try
+            {
+                var above = cursor.At(parts, parts.Length - 1)!;
+                if (rootIsFile) return new Dest(above, parts[^1], shown, outer.Parent!, null, null, cursor);
+                above.MakeFolder(parts[^1], WritableFolder.PrivateMode);
+                var folder = above.OpenFolder(parts[^1], out var how) ?? throw WritableFolder.NotAFolder(shown, how);
+                return new Dest(folder, null, shown, outer.Parent!, null, null, folder, cursor);
+            }
+            catch
+            {
+                cursor.Dispose();
+                throw;
+            }
         }
     }
 
-    /// <summary>Writes one root's entries under <paramref name="dest"/>: folders, then files archive by archive, then links, then folder times.</summary>
-    static (long Files, long Bytes) Materialize(string component, string prefix, IndexEntry? rootStat, string dest, List<IndexEntry> entries, Dictionary<string, SnapshotEntry> chain,
-        string? keepReplacedUnder, MetadataPolicy policy, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+    /// <summary>Tests only: runs with a step's name and the staging path between two steps of a staged restore, where a swap by the eXo account would land: "staged" (the staging folder made and opened, nothing written yet), "commit" (everything written, before the swap).</summary>
+    internal static readonly AsyncLocal<Action<string, string>?> BetweenSteps = new();
+
+    /// <summary>
+    /// Where Materialize writes one root: below <see cref="Folder"/> (a staging folder, or the live
+    /// target with -Path), or, for a root that is a file, as <see cref="FileName"/> in it. <see cref="Shown"/>
+    /// is its path in messages, <see cref="Probe"/> the folder whose file system is probed for case.
+    /// </summary>
+    internal sealed class Dest(WritableFolder folder, string? fileName, string shown, WritableFolder probe, Slot? live, Action<FileStat>? made, params IDisposable[] owned) : IDisposable
     {
-        string Local(string path) => path == prefix ? dest
-            : Path.Combine(dest, (prefix.Length == 0 ? path : path[(prefix.Length + 1)..]).Replace('/', Path.DirectorySeparatorChar));
-        var rootEntry = entries.FirstOrDefault(e => e.Path == prefix);
-        var rootIsFile = rootEntry is not null && rootEntry.Kind != 'd';
+        public WritableFolder Folder => folder;
+        public string? FileName => fileName;
+        public string Shown => shown;
+        public WritableFolder Probe => probe;
+        /// <summary>-Path: the target written in place, whose replaced files are kept aside.</summary>
+        public Slot? Live => live;
+        /// <summary>What the staging file of a root that is a file was made as.</summary>
+        public Action<FileStat>? Made => made;
+        public void Dispose() { foreach (var d in owned) d.Dispose(); }
+    }
+
+    /// <summary>
+    /// A target not inside another's: its parent, opened once, and what the restore made there: the
+    /// staging folder (or file) under an unpredictable name, with the device and inode it was made
+    /// with; with -Path, the live target and the folder the files it replaces are kept in.
+    /// </summary>
+    internal sealed class Slot : IDisposable
+    {
+        const string Retry = "The folder it is in belongs to another account, which changed it while the restore ran: find out what did, then restore again.";
+        WritableFolder? _kept;
+        FolderCursor? _keptCursor;
+        bool _keptFile;
+
+        public Slot(string target, string stamp)
+        {
+            Target = target;
+            Name = Path.GetFileName(target);
+            StagingName = $"{Name}.restore-{stamp}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}";
+            KeptName = $"{Name}.pre-restore-{stamp}";
+            Parent = WritableFolder.TryOpenPath(ParentPath);
+        }
+
+        public string Target { get; }
+        public string Name { get; }
+        public string StagingName { get; }
+        public string KeptName { get; }
+        string ParentPath => Path.GetDirectoryName(Target) ?? throw new IOException($"'{Target}' has no folder above it to restore it in.");
+        public string StagingShown => Path.Combine(ParentPath, StagingName);
+        public string KeptShown => Path.Combine(ParentPath, KeptName);
+        public WritableFolder? Parent { get; private set; }
+        /// <summary>The staging folder of a folder root, open since it was made.</summary>
+        public WritableFolder? Staging { get; private set; }
+        /// <summary>What the staging entry was made as: the commit swaps in only that.</summary>
+        public FileStat? Created { get; set; }
+        /// <summary>What the commit moved aside as KeptName: what -Force deletes, and only that.</summary>
+        FileStat? _keptEntry;
+        /// <summary>-Path: the live target folder.</summary>
+        public WritableFolder? Live { get; private set; }
+        public bool KeptAny => _kept is not null || _keptFile;
+        public bool Committed { get; set; }
+
+        /// <summary>The owner of the target, or of the folder it goes in: who the restored tree belongs to.</summary>
+        public (int Uid, int Gid) Owner() => Parent is null ? OwnerOfNearest(Target) : (Parent.StatAt(Name) ?? Parent.Stat()) is var st ? (st.Uid, st.Gid) : default;
+
+        /// <summary>The parent, made first (mkdir -p) if it is missing: only once the checks passed.</summary>
+        public WritableFolder OpenParent() => Parent ??= WritableFolder.OpenPath(ParentPath);
+
+        /// <summary>Makes the staging folder of a folder root (a file root's staging file is made with its content); false when the name is taken.</summary>
+        public bool MakeStaging(bool rootIsFile)
+        {
+            if (rootIsFile) return true;
+            switch (OpenParent().MakePrivateFolder(StagingName, out var folder, out var made))
+            {
+                case PrivateFolder.Exists: return false;
+                case PrivateFolder.Replaced: throw UnsafeTarget(StagingShown, "was replaced between its mkdir and its open (a link or another folder was put in its place); nothing was written.", Retry);
+            }
+            (Staging, Created) = (folder, made);
+            return true;
+        }
+
+        /// <summary>
+        /// -Path, before anything is written: the live target, and below it the folders on the way to
+        /// every entry, each opened O_NOFOLLOW from the one above. A link on the way is refused, naming it.
+        /// </summary>
+        public void CheckLive(IEnumerable<string[]> entries, bool rootIsFile)
+        {
+            if (Parent is null || rootIsFile) return; // nothing there yet, or nothing below it
+            if (Parent.StatAt(KeptName) is { Type: EntryType.Symlink }) throw LinkOnTheWay(KeptShown, during: false);
+            using var live = OpenLiveTarget(create: false);
+            if (live is null) return;
+            using var cursor = new FolderCursor(live, null, (path, how) => how == FolderOpen.Link ? LinkOnTheWay(path, during: false) : null);
+            foreach (var parts in entries.Where(p => p.Length > 1)) cursor.At(parts, parts.Length - 1);
+        }
+
+        /// <summary>-Path: the live target opened (made if missing) to write into.</summary>
+        public void OpenLive(bool rootIsFile)
+        {
+            OpenParent();
+            if (!rootIsFile) Live = OpenLiveTarget(create: true);
+        }
+
+        WritableFolder? OpenLiveTarget(bool create)
+        {
+            var live = create ? Parent!.EnsureFolder(Name, WritableFolder.DefaultFolderMode, out var how) : Parent!.OpenFolder(Name, out how);
+            if (live is not null || (how == FolderOpen.Missing && !create)) return live;
+            // The target itself a link: root's own (/opt/exo/gatein/data -> /srv/exo-data) is followed as
+            // the path given; another account's could point anywhere.
+            if (how == FolderOpen.Link && Parent.StatAt(Name) is { Uid: 0 } && WritableFolder.TryOpenPath(Target) is { } followed) return followed;
+            throw how == FolderOpen.Link ? LinkOnTheWay(Target, during: false) : WritableFolder.NotAFolder(Target, how);
+        }
+
+        /// <summary>How a link met in the live tree while files are written is refused.</summary>
+        public Exception? Blocked(string path, FolderOpen how) => how == FolderOpen.Link ? LinkOnTheWay(path, during: true) : null;
+
+        static ExoBackupException LinkOnTheWay(string path, bool during) => UnsafeTarget(path,
+            $"is a link, which could point anywhere: a -Path restore writes through no link of the live tree; {(during ? "the files before it were restored, none through it" : "nothing was restored")}.",
+            "Put the folder the link stands for in its place (or remove the link) and restore again, or restore the whole tree without -Path.");
+
+        /// <summary>
+        /// -Path: a file or link of the live tree that a restored file replaces goes, by renameat between
+        /// the two folders' descriptors, to the same place under &lt;target&gt;.pre-restore-&lt;time&gt; (made as needed).
+        /// </summary>
+        public void KeepAside(WritableFolder folder, string name, string[] parts)
+        {
+            if (folder.StatAt(name) is not { Type: not EntryType.Directory }) return; // nothing there; a folder stays, and the create then fails
+            if (parts.Length == 0)
+            {
+                // The root itself is a file: kept beside it.
+                _keptFile |= folder.Rename(name, folder, KeptName);
+                return;
+            }
+            _kept ??= OpenParent().EnsureFolder(KeptName, WritableFolder.DefaultFolderMode, out var how)
+                ?? throw (how == FolderOpen.Link ? LinkOnTheWay(KeptShown, during: true) : WritableFolder.NotAFolder(KeptShown, how));
+            _keptCursor ??= new FolderCursor(_kept, WritableFolder.DefaultFolderMode, Blocked);
+            folder.Rename(name, _keptCursor.At(parts, parts.Length - 1)!, name);
+        }
+
+        /// <summary>
+        /// Moves the target aside and the staging entry in its place, each by renameat in the parent:
+        /// only after fstatat shows the staging entry is the one made, and the target moved aside is
+        /// checked to be the one looked at. The path it is kept at, or null when there was none.
+        /// </summary>
+        public string? SwapIn(List<Slot> swapped)
+        {
+            var parent = Parent!;
+            var made = Created ?? throw new IOException($"'{StagingShown}' was never made.");
+            // The eXo account owns the parent: it may have put a link (or a folder of its own) in place of the staging folder.
+            if (parent.StatAt(StagingName) is not { } staging || !staging.IsSameEntry(made))
+                throw UnsafeTarget(StagingShown, $"is not the {(Staging is null ? "file" : "folder")} this restore made and wrote any more (something was put in its place); nothing was swapped in, and '{Target}' is as it was.", Retry);
+            swapped.Add(this);
+            if (parent.StatAt(Name) is { } current)
+            {
+                if (parent.Rename(Name, parent, KeptName)) _keptEntry = current;
+                if (_keptEntry is not null && (parent.StatAt(KeptName) is not { } moved || !moved.IsSameEntry(current)))
+                    throw UnsafeTarget(Target, "was replaced while it was being moved aside; it is put back, and nothing was swapped in.", Retry);
+            }
+            parent.Rename(StagingName, parent, Name);
+            if (parent.StatAt(Name) is not { } placed || !placed.IsSameEntry(made))
+                throw UnsafeTarget(Target, "is not the tree this restore made right after it was renamed into place; what it replaced is put back.", Retry);
+            return _keptEntry is null ? null : KeptShown;
+        }
+
+        /// <summary>Undoes SwapIn: the staged tree goes (only if the target is it), what was moved aside comes back.</summary>
+        public void PutBack(IOperationLog log)
+        {
+            try
+            {
+                if (Parent!.StatAt(Name) is { } now && Created is { } made && now.IsSameEntry(made)) Parent.Delete(Name, made);
+                if (_keptEntry is not null) Parent.Rename(KeptName, Parent, Name);
+                _keptEntry = null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning($"'{Target}' could not be put back as it was ({e.Message}); what it replaced is at '{KeptShown}'.");
+            }
+        }
+
+        /// <summary>Whether what the commit moved aside holds the entry at <paramref name="relative"/> (a nested root's old copy).</summary>
+        public bool KeptHolds(string relative)
+        {
+            var parts = relative.Split(Path.DirectorySeparatorChar);
+            try
+            {
+                using var kept = Parent!.OpenFolder(KeptName, out _);
+                if (kept is null) return false;
+                using var cursor = new FolderCursor(kept, null);
+                return cursor.At(parts, parts.Length - 1)?.StatAt(parts[^1]) is not null;
+            }
+            catch (IOException) { return false; }
+        }
+
+        /// <summary>-Force: deletes what the commit moved aside, through descriptors, if it is still that; false when something else has the name.</summary>
+        public bool DeleteKept() => _keptEntry is null || Parent!.Delete(KeptName, _keptEntry);
+
+        /// <summary>
+        /// Removes what the restore made and did not commit: the staging entry if it is still the one
+        /// made; else what is in the folder made, through its descriptor, wherever it was moved.
+        /// </summary>
+        public void RemoveStaging()
+        {
+            if (Committed || Created is not { } made || Parent is null) return;
+            var removed = Parent.StatAt(StagingName) is { } st && st.IsSameEntry(made) && Parent.Delete(StagingName, made);
+            if (!removed) Staging?.Empty();
+        }
+
+        public void Dispose()
+        {
+            _keptCursor?.Dispose();
+            _kept?.Dispose();
+            Live?.Dispose();
+            Staging?.Dispose();
+            Parent?.Dispose();
+        }
+    }
+
+    /// <summary>Whether a root is a file (or a link) rather than a folder: its own entry says so.</summary>
+    static bool IsFileRoot(List<IndexEntry> entries, string prefix) => entries.FirstOrDefault(e => e.Path == prefix) is { Kind: not 'd' };
+
+    /// <summary>An entry's path as the names below its root; none for the root itself.</summary>
+    static string[] PartsBelow(string prefix, string path) => path == prefix ? [] : (prefix.Length == 0 ? path : path[(prefix.Length + 1)..]).Split('/');
+
+    /// <summary>
+    /// Writes one root's entries into <paramref name="dest"/>: folders, then files archive by archive,
+    /// then links, then folder metadata, deepest first. Every call is relative to a folder's
+    /// descriptor, reached from the destination's one name at a time without following a link.
+    /// </summary>
+    static (long Files, long Bytes) Materialize(string component, string prefix, IndexEntry? rootStat, Dest dest, List<IndexEntry> entries, Dictionary<string, SnapshotEntry> chain,
+        MetadataPolicy policy, TreeRestoreOptions o, IOperationLog log, CancellationToken ct)
+    {
         // Folders are 0700 until their own metadata is applied last, files are created with their final
         // permission bits: no other user can open a restored secret (the codec key) while it is written.
-        if (!rootIsFile && keepReplacedUnder is null) IO.PrivateFiles.CreateDirectory(dest);
+        // With -Path the live tree's folders are used as they are, and those missing made as mkdir -p did.
+        using var cursor = new FolderCursor(dest.Folder, dest.Live is null ? WritableFolder.PrivateMode : WritableFolder.DefaultFolderMode, dest.Live is { } live ? live.Blocked : null);
+        // The folder an entry goes in and its name there; the root itself is the destination (a file root: FileName in it).
+        (WritableFolder Folder, string Name, string[] Parts) Place(string path)
+        {
+            var parts = PartsBelow(prefix, path);
+            return parts.Length == 0 ? (dest.Folder, dest.FileName!, parts) : (cursor.At(parts, parts.Length - 1)!, parts[^1], parts);
+        }
 
-        foreach (var d in entries.Where(e => e.Kind == 'd')) IO.PrivateFiles.CreateDirectory(Local(d.Path));
+        foreach (var d in entries.Where(e => e.Kind == 'd' && e.Path != prefix))
+        {
+            var (folder, name, _) = Place(d.Path);
+            folder.MakeFolder(name, WritableFolder.PrivateMode); // there already: a folder a nested root made on its way
+        }
 
         var files = entries.Where(e => e.Kind == 'f').ToList();
         long total = files.Sum(f => f.Size), done = 0, count = 0;
         var watch = Stopwatch.StartNew();
-        var activity = $"Restoring {(prefix.Length == 0 ? "the data dir" : prefix)} to {dest}";
+        var activity = $"Restoring {(prefix.Length == 0 ? "the data dir" : prefix)} to {dest.Shown}";
         foreach (var group in files.GroupBy(f => f.Archive!))
         {
             if (!chain.TryGetValue(group.Key, out var holder))
@@ -248,12 +527,12 @@ public static class TreeRestore
                     throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
                         $"'{e.Path}' in {Path.GetFileName(archivePath)} of {holder.Id} holds {te.Length:N0} bytes where the index says {e.Size:N0}; nothing was replaced.", archivePath,
                         "The archive or its index is damaged or was altered: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
-                var local = Local(e.Path);
-                if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
-                Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+                var (folder, name, parts) = Place(e.Path);
+                dest.Live?.KeepAside(folder, name, parts);
                 var sha = ContentHash.Create();
-                using (var output = CreateRestored(local, policy.Mode(e, count: false)))
+                using (var output = folder.CreateFile(name, policy.Mode(e, count: false)))
                 {
+                    if (parts.Length == 0) dest.Made?.Invoke(WritableFolder.Stat(output, dest.Shown));
                     if (e.Size > 0) output.SetLength(e.Size);
                     long n = 0;
                     int read;
@@ -268,8 +547,8 @@ public static class TreeRestore
                         throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
                             $"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath,
                             "The archive is damaged: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
+                    ApplyMetadata(output, folder.PathOf(name), e, policy);
                 }
-                ApplyMetadata(local, e, policy);
                 done += e.Size;
                 count++;
                 if (count % 200 == 0)
@@ -298,17 +577,22 @@ public static class TreeRestore
         }
         foreach (var l in entries.Where(e => e.Kind == 'l'))
         {
-            var local = Local(l.Path);
-            if (keepReplacedUnder is not null) KeepAside(local, dest, keepReplacedUnder);
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            File.CreateSymbolicLink(local, l.Link!);
+            var (folder, name, parts) = Place(l.Path);
+            dest.Live?.KeepAside(folder, name, parts);
+            folder.CreateLink(name, l.Link!);
+            if (parts.Length == 0 && dest.Made is { } made) made(folder.StatAt(name) ?? throw new IOException($"'{dest.Shown}' vanished as soon as it was made."));
             var (uid, gid) = policy.Owner(l);
-            FileStatReader.SetOwner(local, uid, gid);
-            FileStatReader.SetMtime(local, l.MtimeNs, isDirectory: false);
+            folder.SetOwnerAndTimeAt(name, uid, gid, l.MtimeNs);
         }
-        foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path.Length)) ApplyMetadata(Local(d.Path), d, policy);
+        // Deepest first (a folder after everything below it, which reverse ordinal order gives), so that
+        // restricting a folder's mode cannot stop the restore reaching those below it.
+        foreach (var d in entries.Where(e => e.Kind == 'd').OrderByDescending(e => e.Path, StringComparer.Ordinal))
+        {
+            var parts = PartsBelow(prefix, d.Path);
+            ApplyMetadata(parts.Length == 0 ? dest.Folder : cursor.At(parts, parts.Length)!, d, policy);
+        }
         // The data dir itself: eXo must own it again, or it cannot write there.
-        if (prefix.Length == 0 && rootStat is not null && keepReplacedUnder is null) ApplyMetadata(dest, rootStat, policy);
+        if (prefix.Length == 0 && rootStat is not null && dest.Live is null) ApplyMetadata(dest.Folder, rootStat, policy);
         log.Progress(new ProgressUpdate(o.ProgressId, activity, "done", ParentActivityId: o.ParentProgressId, Completed: true));
         return (count, done);
     }
@@ -318,28 +602,18 @@ public static class TreeRestore
         ?? throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
             $"Snapshot {s.Id} has no {component} part.", s.Id, "Pick a snapshot that holds it (Get-ExoSnapshot shows the parts).");
 
-    static void KeepAside(string local, string root, string keptRoot)
-    {
-        if (!File.Exists(local) && new FileInfo(local).LinkTarget is null) return;
-        var kept = Path.Combine(keptRoot, Path.GetRelativePath(root, local));
-        Directory.CreateDirectory(Path.GetDirectoryName(kept)!);
-        File.Move(local, kept);
-    }
-
-    static FileStream CreateRestored(string path, int mode)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
-        // The creating open may write even a 0400 file; the umask can only narrow the bits until ApplyMetadata.
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = (UnixFileMode)(mode & 0x1FF);
-        return new FileStream(path, options);
-    }
-
-    static void ApplyMetadata(string path, IndexEntry e, MetadataPolicy policy)
+    /// <summary>A restored file's owner, mode and mtime, on its descriptor once it is written.</summary>
+    static void ApplyMetadata(FileStream file, string shown, IndexEntry e, MetadataPolicy policy)
     {
         var (uid, gid) = policy.Owner(e);
-        FileStatReader.SetOwner(path, uid, gid);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)policy.Mode(e));
-        FileStatReader.SetMtime(path, e.MtimeNs, e.Kind == 'd');
+        WritableFolder.SetMetadata(file, shown, uid, gid, policy.Mode(e), e.MtimeNs);
+    }
+
+    /// <summary>A restored folder's owner, mode and mtime, on its descriptor.</summary>
+    static void ApplyMetadata(WritableFolder folder, IndexEntry e, MetadataPolicy policy)
+    {
+        var (uid, gid) = policy.Owner(e);
+        folder.SetMetadata(uid, gid, policy.Mode(e), e.MtimeNs);
     }
 
     /// <summary>The owner of the target, or of its nearest existing folder above it: who the restored tree belongs to.</summary>
@@ -464,28 +738,22 @@ public static class TreeRestore
     /// <summary>Whether the folder's file system ignores case: a probe file is looked up under its upper-case name.</summary>
     public static bool IsCaseInsensitive(string folder)
     {
-        var probe = Path.Combine(folder, $".exobackup-case-probe-{Guid.NewGuid():N}");
         try
         {
-            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
-                return File.Exists(Path.Combine(folder, Path.GetFileName(probe).ToUpperInvariant()));
+            using var open = WritableFolder.TryOpenPath(folder);
+            if (open is not null) return IsCaseInsensitive(open);
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            // Cannot probe here (read-only, or a file's root): what the platform's usual file systems do.
-            return OperatingSystem.IsWindows() || OperatingSystem.IsMacOS();
-        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException) { }
+        return IsCaseInsensitive((WritableFolder?)null);
     }
+
+    /// <summary>The probe in a folder open as a descriptor; where none can be made (read-only), what the platform's usual file systems do.</summary>
+    static bool IsCaseInsensitive(WritableFolder? folder) => folder?.IgnoresCase() ?? (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS());
 
     static ExoBackupException Unsafe(string path, string why) =>
         new("ExoBackup.UnsafeArchiveEntry", ErrorKind.InvalidData, $"Refusing to restore '{path}': it {why}.", path,
             "The snapshot was not written by ExoBackup or has been tampered with; restore another snapshot.");
 
-    static void Move(string from, string to)
-    {
-        if (Directory.Exists(from) && new DirectoryInfo(from).LinkTarget is null) Directory.Move(from, to);
-        else File.Move(from, to);
-    }
-
-    static void Delete(string path) => IO.TreeDeleter.Delete(path);
+    static ExoBackupException UnsafeTarget(string path, string why, string fix) =>
+        new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied, $"'{path}' {why}", path, fix);
 }
