@@ -39,7 +39,7 @@ Describe 'Restores against an eXo account that swaps links in' -Tag Reliability 
         $poller = Start-AsExoAccount 'cd "$1" || exit 2; end=$((SECONDS + 300)); while [ $SECONDS -lt $end ]; do for d in data.restore-*; do case "$d" in *.away*) continue ;; esac; if [ -d "$d" ] && [ ! -L "$d" ]; then mv -T "$d" "$d.away" || continue; n=0; until ln -s "$2" "$d" 2>/dev/null; do mv -T "$d" "$d.away.$((n += 1))" 2>/dev/null; done; echo "$d"; exit 0; fi; done; done; exit 1' @($Gatein, $victim)
         try {
             $err = $null
-            try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -Force -Confirm:$false | Out-Null } catch { $err = $_ }
+            try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -DiscardReplaced -Confirm:$false | Out-Null } catch { $err = $_ }
             $poller.WaitForExit(10000) | Should -BeTrue -Because 'the poller ends once it has swapped'
         }
         finally { if (-not $poller.HasExited) { $poller.Kill() } }
@@ -65,7 +65,7 @@ Describe 'Restores against an eXo account that swaps links in' -Tag Reliability 
         $swap.WaitForExit(); $swap.ExitCode | Should -Be 0
         $dataBefore = Get-TreeState $B.DataDir
         $err = $null
-        try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -Path 'files/01/*' -Confirm:$false | Out-Null } catch { $err = $_ }
+        try { Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -Include 'files/01/*' -Confirm:$false | Out-Null } catch { $err = $_ }
         Get-ChildItem -Force $outside | Should -BeNullOrEmpty -Because 'root wrote nothing through the link'
         Compare-TreeState $dataBefore (Get-TreeState $B.DataDir) | Should -BeNullOrEmpty
         Get-ChildItem $Gatein -Filter 'data.pre-restore-*' | Should -BeNullOrEmpty -Because 'nothing was restored, so nothing was kept aside'
@@ -75,7 +75,7 @@ Describe 'Restores against an eXo account that swaps links in' -Tag Reliability 
         # The folder back: the same restore goes through, keeping what it replaces.
         $back = Start-AsExoAccount 'rm "$1" && mv -T "$1.away" "$1" && echo edited > "$(ls -d "$1"/* | head -1)"' @($folder)
         $back.WaitForExit(); $back.ExitCode | Should -Be 0
-        $r = Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -Path 'files/01/*' -Confirm:$false
+        $r = Restore-ExoSnapshot -Repository $Repo -Id $Snap.Id -Component DataDir -Include 'files/01/*' -Confirm:$false
         $r.Items | Should -BeGreaterThan 1
         $r.PreviousDataKeptAt | Should -BeLike "$($B.DataDir).pre-restore-*"
         Get-ChildItem $folder -File | Where-Object { (Get-Content $_.FullName -Raw) -eq "edited`n" } | Should -BeNullOrEmpty
