@@ -59,15 +59,15 @@ public class TreeRestoreSafetyTests : IDisposable
         var p = bundle.Discover();
         var repo = SnapshotRepository.Open(Path.Combine(_dir.Path, "repo"), true);
         var s = repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance);
-        PartRunner.Run(repo, s, () => false, () => PlatformParts.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
+        PartRunner.Run(repo, s, () => false, () => PlatformFilesBackupService.BackupDataDir(repo, s, p, new DataDirOptions(), NullOperationLog.Instance, default), NullOperationLog.Instance);
         return (repo, repo.Complete(s.Id, false, NullOperationLog.Instance), p);
     }
 
     /// <summary>As Restore-ExoSnapshot: by default the target as the bundle's settings name it (so it must be the eXo account's), else as -DataDir names it.</summary>
     static List<RestoredRoot> Restore(SnapshotRepository repo, SnapshotEntry s, string target, IReadOnlyList<string>? paths = null, bool keepOwners = false, bool namedBySettings = true) =>
-        TreeRestore.Run(repo, s, PlatformParts.DataDir, new TreeRestoreOptions
+        TreeRestore.Run(repo, s, PlatformFilesBackupService.DataDir, new TreeRestoreOptions
         {
-            TargetFor = prefix => PlatformParts.TargetFor(prefix, null!, target),
+            TargetFor = prefix => PlatformFilesBackupService.TargetFor(prefix, null!, target),
             PathFilter = paths ?? [],
             KeepOwners = keepOwners,
             SettingsOwnerUid = FileStatReader.IsRoot && namedBySettings ? Exo : null,
