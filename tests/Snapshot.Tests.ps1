@@ -348,7 +348,7 @@ Describe 'Progress' {
     It 'reports bytes, items, rate and time left while backing up, then completes its bar' {
         $b = New-Bundle 'progress' -FileCount 2000 -LargeFileCount 4 -LargeFileMB 48
         $ps = [powershell]::Create()
-        $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-progress' '$($b.Home)'; `$null = `$s | Backup-ExoDataDir -CompressionLevel 9")
+        $null = $ps.AddScript("Import-Module '$env:EXOBACKUP_MODULE'; `$s = New-ExoSnapshot '$Root/repo-progress' '$($b.Home)'; `$null = `$s | Backup-ExoDataDir -CompressionLevel 15")
         $null = $ps.Invoke()
         $ps.HadErrors | Should -BeFalse
         $records = @($ps.Streams.Progress)
