@@ -160,10 +160,9 @@ public sealed class LocalFolderStorage : IRepositoryStorage
     public LocalCopy Materialize(string name) => new(PathOf(name));
 
     /// <summary>At most <c>length</c> bytes of a stream, which it owns.</summary>
-    sealed class RangeReadStream(Stream inner, long length) : Stream
+    sealed class RangeReadStream(Stream inner, long length) : ForwardReadStream
     {
         long _left = length;
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             if (_left <= 0) return 0;
@@ -171,15 +170,6 @@ public sealed class LocalFolderStorage : IRepositoryStorage
             _left -= n;
             return n;
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         protected override void Dispose(bool disposing)
         {
             if (disposing) inner.Dispose();
