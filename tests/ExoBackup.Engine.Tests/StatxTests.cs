@@ -151,7 +151,7 @@ public class StatxSelfCheckTests
         Assert.Contains("came back as", StatX.Verify(Good(), 0)); // the owner is not who made it
         var partial = Good(); partial.Mask = 0x3; // type and mode only
         Assert.Contains("fields 0x3", StatX.Verify(partial, 1000));
-        var e = StatX.UnusableError(StatX.Verify(swapped, 1000)!);
+        var e = Errors.StatUnusable(StatX.Verify(swapped, 1000)!);
         Assert.Equal("ExoBackup.StatUnusable", e.ErrorId);
         Assert.Contains("reads no file metadata rather than wrong metadata", e.Message);
     }

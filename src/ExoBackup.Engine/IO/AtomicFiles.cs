@@ -56,9 +56,7 @@ public static partial class AtomicFiles
         errno = Marshal.GetLastPInvokeError();
         if (errno == EEXIST) return NoReplaceResult.Exists;
         if (errno is EINVAL or ENOSYS or EOPNOTSUPP)
-            throw new ExoBackupException("ExoBackup.RepositoryLockUnsupported", ErrorKind.NotImplemented,
-                $"The file system of '{Path.GetDirectoryName(newPath)}' has neither hard links nor an exclusive rename: two writers could not be kept apart.",
-                newPath, "Keep the repository on a local Linux file system (ext4, xfs, btrfs) or on NFS.");
+            throw Errors.RepositoryLockUnsupported(newPath);
         throw new IOException($"renameat2 '{existing}' to '{newPath}' failed (errno {errno}).");
     }
 

@@ -27,14 +27,9 @@ public static class BoundedRead
         int n;
         while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
         {
-            if (buffer.Length + n > max) throw TooLarge(shown, max);
+            if (buffer.Length + n > max) throw Errors.ConfigurationMalformedSize(shown, max);
             buffer.Write(chunk, 0, n);
         }
         return new UTF8Encoding(false).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
-
-    static ExoBackupException TooLarge(string shown, int max) =>
-        new("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-            $"'{shown}' is larger than {max >> 20} MiB, far more than any eXo settings file: it is not read.", shown,
-            "Check what wrote it; eXo's own settings files are a few KiB.");
 }

@@ -138,7 +138,7 @@ internal static unsafe partial class StatX
 
     static void EnsureUsable()
     {
-        if (Problem.Value is { } why) throw UnusableError(why);
+        if (Problem.Value is { } why) throw Errors.StatUnusable(why);
     }
 
     /// <summary>Null when statx gives back a file's known values; else what went wrong.</summary>
@@ -196,10 +196,4 @@ internal static unsafe partial class StatX
 
     /// <summary>Why statx is not used here, or null: the self-check's verdict (it runs at the first call).</summary>
     internal static string? Unusable => Problem.Value;
-
-    /// <summary>The error every statx call gives once the self-check failed.</summary>
-    internal static ExoBackupException UnusableError(string why) =>
-        new("ExoBackup.StatUnusable", ErrorKind.NotImplemented,
-            $"statx(2) cannot be trusted on this system: {why}. ExoBackup reads no file metadata rather than wrong metadata.",
-            null, "Report this with the output of `uname -a` and `ldd --version`.");
 }

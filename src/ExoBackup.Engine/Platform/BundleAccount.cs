@@ -27,8 +27,7 @@ public static class BundleAccount
         if (!OperatingSystem.IsLinux() || !FileStatReader.IsRoot)
         {
             if (runAs is not null && Lookup(runAs) is { } asked && asked.Uid != FileStatReader.EffectiveUid)
-                throw new ExoBackupException("ExoBackup.RunAsNotAllowed", ErrorKind.PermissionDenied,
-                    $"Only root can run eXo as {asked}.", p.Home, "Run ExoBackup as root, or leave -RunAs out to run eXo as yourself.");
+                throw Errors.RunAsNotAllowed(asked.ToString(), p.Home);
             return null;
         }
         RunAccount account;
@@ -36,17 +35,14 @@ public static class BundleAccount
         {
             var owner = FileStatReader.Get(p.Home);
             if (owner.Uid == 0)
-                throw new ExoBackupException("ExoBackup.BundleOwnedByRoot", ErrorKind.PermissionDenied,
-                    $"{p.Home} belongs to root: eXo would run as root, with the rights to change anything on this machine.", p.Home,
-                    "Give the bundle to the account eXo runs as (chown -R exo: " + p.Home + "), or name that account with -RunAs; -RunAs root accepts running eXo as root.");
+                throw Errors.BundleOwnedByRoot(p.Home);
             // An owner with no passwd entry still runs as its uid and gid, with no supplementary groups.
             account = Lookup(owner.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture))
                       ?? new RunAccount(owner.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), owner.Uid, owner.Gid, p.Home) { Unlisted = true };
         }
         else
         {
-            account = Lookup(runAs) ?? throw new ExoBackupException("ExoBackup.RunAsNotFound", ErrorKind.ObjectNotFound,
-                $"There is no account '{runAs}' on this machine.", runAs, "Give the name or uid of the account eXo runs as (getent passwd lists them).");
+            account = Lookup(runAs) ?? throw Errors.RunAsNotFound(runAs);
             if (account.Uid == 0) return null; // told: as the caller, root
         }
         foreach (var script in Scripts(p)) CheckOwner(script, account);
@@ -65,14 +61,10 @@ public static class BundleAccount
         {
             var st = FileStatReader.Get(path);
             if (st.Uid != 0 && st.Uid != account.Uid)
-                throw new ExoBackupException("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
-                    $"'{path}' belongs to uid {st.Uid}, neither root nor {account}: starting eXo would run code of a third account.", path,
-                    $"Give it to root or to {account.Name} (chown), after checking what it holds.");
+                throw Errors.UnsafeScriptOwner(path, st.Uid, account.ToString(), account.Name);
             var groupWritable = (st.Mode & 0x10) != 0 && st.Gid != 0 && st.Gid != account.Gid;
             if (st.Type == EntryType.File && ((st.Mode & 0x2) != 0 || groupWritable))
-                throw new ExoBackupException("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
-                    $"'{path}' can be written by its group or by anyone (mode {Convert.ToString(st.Mode & 0xFFF, 8)}): another account could put code in it.", path,
-                    $"chmod go-w '{path}'.");
+                throw Errors.UnsafeScriptOwnerWritable(path, st.Mode);
         }
     }
 

@@ -22,8 +22,7 @@ public sealed class JavaProperties
         try { text = IO.BoundedRead.Text(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ExoBackupException("ExoBackup.ConfigurationUnreadable", ErrorKind.ReadError,
-                $"Cannot read '{file}': {e.Message}", file, "Check that the file exists and that this account may read it.", e);
+            throw Errors.ConfigurationUnreadable(file, e);
         }
         var p = Parse(text);
         return new JavaProperties { File = file }.With(p);

@@ -41,8 +41,7 @@ public static class JdbcUrl
         try { return Parse(u, safe, user, password); }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {
-            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidData,
-                $"The JDBC URL '{safe}' cannot be read: {e.Message}", safe, "Fix the datasource's url in conf/server.xml (see eXo's conf/server-<database>.xml samples).", e);
+            throw Errors.InvalidConnectionString(safe, e);
         }
     }
 

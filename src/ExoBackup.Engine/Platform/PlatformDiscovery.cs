@@ -22,9 +22,7 @@ public static class PlatformDiscovery
         catch (ArgumentException e)
         {
             // A setting that makes no valid path (a NUL byte, say): say so, as for any malformed file.
-            throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                $"A path in the settings of {home} (bin/setenv-customize.*, gatein/conf/*.properties) is not valid: {e.Message}", home,
-                "Check EXO_DATA_DIR, EXO_CONF_DIR, CATALINA_PID and the exo.*.dir settings for stray characters.", e);
+            throw Errors.ConfigurationMalformedPath(home, e);
         }
     }
 
@@ -120,8 +118,7 @@ public static class PlatformDiscovery
     static void RequireBundle(string home)
     {
         if (!Directory.Exists(home))
-            throw new ExoBackupException("ExoBackup.PlatformNotFound", ErrorKind.ObjectNotFound,
-                $"'{home}' does not exist.", home, "Give the folder of an eXo Tomcat bundle (the one holding start_eXo.sh and conf/server.xml).");
+            throw Errors.PlatformNotFound(home);
         var serverXml = Path.Combine(home, "conf", "server.xml");
         var hasStart = File.Exists(Path.Combine(home, "start_eXo.sh")) || File.Exists(Path.Combine(home, "start_eXo.bat"));
         var hasGatein = Directory.Exists(Path.Combine(home, "gatein"));
@@ -130,9 +127,7 @@ public static class PlatformDiscovery
             var missing = new List<string>();
             if (!File.Exists(serverXml)) missing.Add("conf/server.xml");
             if (!hasStart && !hasGatein) missing.Add("start_eXo.sh or gatein/");
-            throw new ExoBackupException("ExoBackup.NotAnExoBundle", ErrorKind.InvalidArgument,
-                $"'{home}' is not an eXo Tomcat bundle: {string.Join(" and ", missing)} not found.", home,
-                "Give the bundle's root folder (platform-<version>/ in the zip, /opt/exo in the Docker image).");
+            throw Errors.NotAnExoBundle(home, missing);
         }
     }
 
@@ -152,8 +147,7 @@ public static class PlatformDiscovery
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new ExoBackupException("ExoBackup.ConfigurationUnreadable", ErrorKind.ReadError,
-                    $"Cannot read '{file}': {e.Message}", file, "Check that this account may read the bundle's bin folder.", e);
+                throw Errors.ConfigurationUnreadable(file, e);
             }
         }
         return (null, new Dictionary<string, ShellAssignment>());
@@ -170,9 +164,7 @@ public static class PlatformDiscovery
             {
                 var url = res.Attributes.GetValueOrDefault("url") ?? "";
                 if (url.Length == 0)
-                    throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                        $"'{server.File}' line {res.Line}: Resource '{jndi}' has no url attribute; expected a JDBC URL such as jdbc:postgresql://host:5432/exo.",
-                        server.File, "Give the Resource its url, as eXo's conf/server-<database>.xml samples do.");
+                    throw Errors.ConfigurationMalformedUrl(server.File, res.Line, jndi);
                 var t = JdbcUrl.Parse(url);
                 var user = res.Attributes.GetValueOrDefault("username") ?? res.Attributes.GetValueOrDefault("user") ?? t.UserInUrl;
                 var password = res.Attributes.GetValueOrDefault("password") ?? t.PasswordInUrl;

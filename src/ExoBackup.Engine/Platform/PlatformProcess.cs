@@ -184,16 +184,13 @@ public static partial class PlatformProcess
         if (IsAlive(pid.Value))
         {
             if (!force)
-                throw new ExoBackupException("ExoBackup.StopTimeout", ErrorKind.OperationTimeout,
-                    $"eXo at {p.Home} (PID {pid}) did not stop within {timeout.TotalSeconds:0} s.", p.Home,
-                    "Give it more time with -Timeout, or use -Force to kill it after the timeout.");
+                throw Errors.StopTimeout(p.Home, pid, timeout);
             log.Warning($"eXo at {p.Home} (PID {pid}) did not stop within {timeout.TotalSeconds:0} s; killing it and its children.");
             KillTree(pid.Value);
             var killWatch = Stopwatch.StartNew();
             while (IsAlive(pid.Value) && killWatch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(100);
             if (IsAlive(pid.Value))
-                throw new ExoBackupException("ExoBackup.StopFailed", ErrorKind.InvalidOperation,
-                    $"PID {pid} of eXo at {p.Home} survived SIGKILL.", p.Home, "Check the process with ps; it may be stuck in the kernel (state D).");
+                throw Errors.StopFailed(p.Home, pid);
             outcome = StopOutcome.Killed;
         }
         RemoveStalePidFile(p);
@@ -269,12 +266,9 @@ public static partial class PlatformProcess
         }
         RemoveStalePidFile(p);
         if (p.HttpPort is int hp && hp > 0 && PortAnswers("127.0.0.1", hp, 300))
-            throw new ExoBackupException("ExoBackup.PortInUse", ErrorKind.ResourceBusy,
-                $"Port {hp} (the HTTP connector in conf/server.xml) is already in use by another process; eXo at {p.Home} could not listen on it.",
-                p.Home, $"Find the process with 'ss -ltnp sport = :{hp}' and stop it, or change the port in conf/server.xml.");
+            throw Errors.PortInUse(p.Home, hp);
         if (!File.Exists(p.StartScript))
-            throw new ExoBackupException("ExoBackup.StartScriptNotFound", ErrorKind.ObjectNotFound,
-                $"'{p.StartScript}' not found.", p.StartScript, "eXo bundles keep start_eXo.sh/.bat at their root; check -Path.");
+            throw Errors.StartScriptNotFound(p.StartScript);
 
         var account = BundleAccount.Resolve(p, runAs);
         var logs = new[] { Path.Combine(p.LogDir, "catalina.out"), Path.Combine(p.LogDir, "platform.log") };
@@ -289,8 +283,7 @@ public static partial class PlatformProcess
         psi.RedirectStandardError = true;
         psi.RedirectStandardInput = true;
         log.Verbose($"Running {p.StartScript} --background as {account?.ToString() ?? Environment.UserName}");
-        using (var launcher = Process.Start(psi) ?? throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.InvalidOperation,
-                   $"Could not run {p.StartScript}.", p.Home))
+        using (var launcher = Process.Start(psi) ?? throw Errors.StartFailedLaunch(p.StartScript, p.Home))
         {
             launcher.StandardInput.Close();
             var output = launcher.StandardOutput.ReadToEndAsync(ct);
@@ -298,13 +291,10 @@ public static partial class PlatformProcess
             if (!launcher.WaitForExit(60_000))
             {
                 launcher.Kill(true);
-                throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.OperationTimeout,
-                    $"{p.StartScript} --background did not return within 60 s.", p.Home, "Run it by hand to see what it waits for.");
+                throw Errors.StartFailedTimeout(p.StartScript, p.Home);
             }
             if (launcher.ExitCode != 0)
-                throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.InvalidOperation,
-                    $"{p.StartScript} --background exited with code {launcher.ExitCode}: {Tail(output.Result + errors.Result, 800)}",
-                    p.Home, "Read logs/catalina.out and fix what it reports.");
+                throw Errors.StartFailed($"{p.StartScript} --background exited with code {launcher.ExitCode}: {Tail(output.Result + errors.Result, 800)}", p.Home);
         }
         if (!wait)
         {
@@ -330,9 +320,7 @@ public static partial class PlatformProcess
                 var pid = FindPid(p);
                 if (pid is not null) seenAlive = true;
                 if (pid is null && (seenAlive || watch.Elapsed > TimeSpan.FromSeconds(20)))
-                    throw new ExoBackupException("ExoBackup.StartFailed", ErrorKind.InvalidOperation,
-                        $"eXo at {p.Home} exited during startup. Last lines of its log: {Tail(ReadNew(logs[0], offsets[logs[0]]), 1500)}",
-                        p.Home, "Read logs/catalina.out and logs/platform.log and fix what they report.");
+                    throw Errors.StartFailed($"eXo at {p.Home} exited during startup. Last lines of its log: {Tail(ReadNew(logs[0], offsets[logs[0]]), 1500)}", p.Home);
                 log.Progress(new ProgressUpdate(id, activity, $"waiting for \"Server startup in\" ({watch.Elapsed.TotalSeconds:0} s, giving up after {timeout.TotalSeconds:0} s)"));
                 Thread.Sleep(300);
             }
@@ -342,9 +330,8 @@ public static partial class PlatformProcess
             log.Progress(new ProgressUpdate(id, activity, "done", Completed: true));
         }
         Refresh(p);
-        throw new ExoBackupException("ExoBackup.StartTimeout", ErrorKind.OperationTimeout,
-            $"eXo at {p.Home} did not finish starting within {timeout.TotalSeconds:0} s (it is {(p.IsRunning ? "still starting, PID " + p.Pid : "not running")}).",
-            p.Home, "Wait longer with -Timeout (eXo often needs 2–3 minutes), or read logs/platform.log.");
+        throw Errors.StartTimeout(
+            $"eXo at {p.Home} did not finish starting within {timeout.TotalSeconds:0} s (it is {(p.IsRunning ? "still starting, PID " + p.Pid : "not running")}).", p.Home);
     }
 
     static bool StartupLogged(Dictionary<string, long> offsets) =>

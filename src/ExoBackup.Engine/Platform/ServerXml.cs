@@ -28,30 +28,23 @@ public sealed class ServerXml
         }
         catch (XmlException e)
         {
-            throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                $"'{file}' is not well-formed XML (line {e.LineNumber}, position {e.LinePosition}): {e.Message}", file,
-                "Fix the XML (Tomcat would not start with it either), or point -Path at the right bundle.", e);
+            throw Errors.ConfigurationMalformedXml(file, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ExoBackupException("ExoBackup.ConfigurationUnreadable", ErrorKind.ReadError,
-                $"Cannot read '{file}': {e.Message}", file, "Check that this account may read the bundle's conf folder.", e);
+            throw Errors.ConfigurationUnreadable(file, e);
         }
 
         var server = doc.Root;
         if (server is null || server.Name.LocalName != "Server")
-            throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                $"'{file}' has no <Server> root element (found <{server?.Name.LocalName}>, line {Line(server)}); expected Tomcat's server.xml.", file,
-                "Point -Path at an eXo Tomcat bundle whose conf/server.xml is Tomcat's.");
+            throw Errors.ConfigurationMalformedRoot(file, server?.Name.LocalName, Line(server));
 
         int? shutdownPort = null;
         var portAttr = server.Attribute("port")?.Value;
         if (portAttr is not null)
         {
             if (!int.TryParse(resolve(portAttr), out var sp))
-                throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                    $"'{file}' line {Line(server)}: <Server port=\"{portAttr}\"> is not a port number.", file,
-                    "Set the shutdown port to a number (Tomcat's default is 8005) or -1 to disable it.");
+                throw Errors.ConfigurationMalformedPort(file, Line(server), portAttr);
             shutdownPort = sp;
         }
 

@@ -183,9 +183,7 @@ public static class ShellSettingsReader
             if (++_nesting > MaxNesting)
             {
                 _nesting = 0;
-                throw new ExoBackupException("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
-                    $"A shell setting nests ${{…}} more than {MaxNesting} levels deep; the shell would take minutes and gigabytes to expand it, so it is not read.", null,
-                    "Simplify the assignment in bin/setenv-customize.sh (eXo's own settings nest one or two levels).");
+                throw Errors.ConfigurationMalformedNesting(MaxNesting);
             }
             try { return ExpandBraced(s, dollar, i, vars, sb); }
             finally { if (_nesting > 0) _nesting--; }

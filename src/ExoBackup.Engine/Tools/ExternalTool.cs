@@ -30,9 +30,7 @@ public sealed class ExternalTool
                     var candidate = System.IO.Path.Combine(dir, name + ext);
                     if (File.Exists(candidate)) return new ExternalTool(name, Trusted(candidate));
                 }
-        throw new ExoBackupException("ExoBackup.ToolNotFound", ErrorKind.NotInstalled,
-            $"{string.Join(" or ", names)} was not found on PATH{(toolPaths.Count > 0 ? " or in " + string.Join(", ", toolPaths) : "")}.", names[0],
-            $"Install it (Debian: apt-get install {package}) or give its folder with -ToolPath.");
+        throw Errors.ToolNotFound(names, toolPaths, package);
     }
 
     /// <summary>
@@ -49,9 +47,7 @@ public sealed class ExternalTool
             var st = IO.FileStatReader.Get(path);
             if (st.Type == IO.EntryType.Symlink) continue; // judged by what it points to, above
             if ((st.Uid != 0 && st.Uid != IO.FileStatReader.EffectiveUid) || (st.Mode & 0x12) != 0)
-                throw new ExoBackupException("ExoBackup.UnsafeTool", ErrorKind.PermissionDenied,
-                    $"'{candidate}' is not run: '{path}' belongs to uid {st.Uid} or can be written by others (mode {Convert.ToString(st.Mode & 0xFFF, 8)}), so another account could change what root runs.",
-                    candidate, "Install the tool where only root can write (Debian's packages do), or chown and chmod go-w what -ToolPath names.");
+                throw Errors.UnsafeTool(candidate, path, st.Uid, st.Mode);
         }
         return candidate;
     }
@@ -172,11 +168,6 @@ public sealed class ExternalTool
     /// The tool's failure, quoting its standard error with every secret the caller names taken out,
     /// and each line of a secret of several lines (a client quotes what it took for an option).
     /// </summary>
-    public ExoBackupException Failed(int code, string stderr, params string?[] secrets)
-    {
-        stderr = Redact(stderr, secrets);
-        return new("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
-            $"{Name} failed (exit code {code}): {(stderr.Length > 1500 ? "…" + stderr[^1500..] : stderr)}", Path,
-            "Read the tool's message above; the part was not recorded.");
-    }
+    public ExoBackupException Failed(int code, string stderr, params string?[] secrets) =>
+        Errors.ToolFailed(Name, Path, code, Redact(stderr, secrets));
 }

@@ -11,9 +11,7 @@ public static class OptionFileValue
     public static string Checked(string value, string what, string owner)
     {
         if (value.Any(char.IsControl))
-            throw new ExoBackupException("ExoBackup.UnsafeSetting", ErrorKind.InvalidData,
-                $"The {what} for {owner} contains a control character (a line break, NUL, …): written into the tool's option file it could add options of its own, so nothing was run. The value is not shown.",
-                owner, $"Set a {what} without control characters, in the server and where eXo reads it (server.xml, chat.properties), or give one with -Credential.");
+            throw Errors.UnsafeSetting(what, owner);
         return value;
     }
 
@@ -30,9 +28,7 @@ public static class OptionFileValue
     {
         Checked(value, what, owner);
         if (value.Length == 0 || value[0] == '-')
-            throw new ExoBackupException("ExoBackup.UnsafeSetting", ErrorKind.InvalidData,
-                $"The {what} for {owner} is empty or starts with '-': a tool would read it as an option, so nothing was run.",
-                owner, $"Check the {what} in server.xml, chat.properties or -Database.");
+            throw Errors.UnsafeSettingOption(what, owner);
         return value;
     }
 }
