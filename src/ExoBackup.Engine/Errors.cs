@@ -129,6 +129,17 @@ public static class Errors
             $"'{target}' (or the folder it would be created in) belongs to uid {uid}, not to the bundle's owner (uid {ownerUid}): the bundle's settings name it, and the eXo account writes those settings, so it is not replaced. Nothing was changed.",
             target, "Check EXO_DATA_DIR, EXO_CONF_DIR and exo.properties; to restore there anyway, give the folder to the eXo account, or name it yourself with -DataDir.");
 
+    /// <summary>A restore target (or its staging folder) in another account's folder changed while the restore ran (<paramref name="what"/>).</summary>
+    public static ExoBackupException UnsafeRestoreTargetChanged(string path, string what) =>
+        new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied, $"'{path}' {what}", path,
+            "The folder it is in belongs to another account, which changed it while the restore ran: find out what did, then restore again.");
+
+    /// <summary>A -Path restore meets a link in the live tree (before any file is written, or <paramref name="during"/> the writing).</summary>
+    public static ExoBackupException UnsafeRestoreTargetLiveLink(string path, bool during) =>
+        new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
+            $"'{path}' is a link, which could point anywhere: a -Path restore writes through no link of the live tree; {(during ? "the files before it were restored, none through it" : "nothing was restored")}.",
+            path, "Put the folder the link stands for in its place (or remove the link) and restore again, or restore the whole tree without -Path.");
+
     /// <summary>MySQL: the user may not create the staging database a restore needs.</summary>
     public static ExoBackupException InsufficientPrivilegeMySql(string message, string target, Exception inner) =>
         new("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied, message, target,
@@ -205,6 +216,11 @@ public static class Errors
         new("ExoBackup.InvalidParameterCombination", ErrorKind.InvalidArgument,
             "-NoRestart leaves eXo stopped after a backup that stopped it: it needs -StopPlatform.", null,
             "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
+
+    /// <summary>Several platforms given to one backup are not the nodes of one cluster (or one keeps HSQLDB in its data dir).</summary>
+    public static ExoBackupException NotOneCluster(string message, string home) =>
+        new("ExoBackup.NotOneCluster", ErrorKind.InvalidArgument, message, home,
+            "Back up each platform with a Backup-ExoPlatform of its own; give several platforms only for the nodes of one cluster (the same databases, chat and shared JCR values and files folders).");
 
     // --- The repository and its snapshots ---
 

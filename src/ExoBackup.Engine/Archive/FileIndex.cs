@@ -187,33 +187,31 @@ public sealed class FileIndex
                 {
                     var header = JsonSerializer.Deserialize(span, Json.IndexHeader);
                     if (header is null || header.Format != 1 || string.IsNullOrEmpty(header.Snapshot))
-                        throw Bad(file, 1, "no index header");
+                        throw Errors.IndexCorrupt(file, 1, "no index header");
                     if (header.HashAlgorithm != ContentHash.Algorithm)
-                        throw Bad(file, 1, $"unknown hash algorithm '{header.HashAlgorithm}'");
+                        throw Errors.IndexCorrupt(file, 1, $"unknown hash algorithm '{header.HashAlgorithm}'");
                     index = new FileIndex { Header = header };
                     continue;
                 }
                 if (span.Length == 0) continue;
                 if (span.StartsWith("{\"deleted\""u8))
                 {
-                    index.Deleted.Add(JsonSerializer.Deserialize(span, Json.IndexLine)?.Deleted ?? throw Bad(file, lineNo, "empty deletion"));
+                    index.Deleted.Add(JsonSerializer.Deserialize(span, Json.IndexLine)?.Deleted ?? throw Errors.IndexCorrupt(file, lineNo, "empty deletion"));
                     continue;
                 }
                 var e = ReadEntry(span);
                 if (e.Path.Length == 0 || e.Kind is not ('f' or 'd' or 'l'))
-                    throw Bad(file, lineNo, $"entry without a path or with unknown type '{e.Kind}'");
+                    throw Errors.IndexCorrupt(file, lineNo, $"entry without a path or with unknown type '{e.Kind}'");
                 if (e.Kind == 'f' && (e.Hash is null || e.Archive is null))
-                    throw Bad(file, lineNo, $"file '{e.Path}' has no hash or archive");
+                    throw Errors.IndexCorrupt(file, lineNo, $"file '{e.Path}' has no hash or archive");
                 index.Entries[e.Path] = e;
             }
-            return index ?? throw Bad(file, 1, "no index header");
+            return index ?? throw Errors.IndexCorrupt(file, 1, "no index header");
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { throw Bad(file, lineNo, e.Message, e); }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { throw Errors.IndexCorrupt(file, lineNo, e.Message, e); }
         catch (Exception e) when (e is IOException or InvalidDataException or ZstdSharp.ZstdException && e is not FileNotFoundException)
         {
-            throw new ExoBackupException("ExoBackup.IndexCorrupt", ErrorKind.InvalidData,
-                $"The index '{file}' cannot be read (line {lineNo}): {e.Message}", file,
-                "Run Test-ExoSnapshot on this snapshot; restore from another snapshot if it fails.", e);
+            throw Errors.IndexCorruptUnreadable(file, lineNo, e);
         }
     }
 
@@ -254,8 +252,4 @@ public sealed class FileIndex
             end += n;
         }
     }
-
-    static ExoBackupException Bad(string file, int line, string what, Exception? inner = null) =>
-        new("ExoBackup.IndexCorrupt", ErrorKind.InvalidData, $"The index '{file}' is damaged at line {line}: {what}.", file,
-            "Run Test-ExoSnapshot on this snapshot; restore from another snapshot if it fails.", inner);
 }

@@ -69,9 +69,7 @@ public static class PlatformFilesBackupService
     public static PartRecord BackupDataDir(SnapshotRepository repo, SnapshotEntry snapshot, PlatformInfo p, DataDirOptions o, IOperationLog log, CancellationToken ct)
     {
         if (!Directory.Exists(p.Data.DataDir))
-            throw new ExoBackupException("ExoBackup.DataDirNotFound", ErrorKind.ObjectNotFound,
-                $"The data dir '{p.Data.DataDir}' of {p.Home} does not exist.", p.Data.DataDir,
-                "Check EXO_DATA_DIR in bin/setenv-customize.sh (Get-ExoPlatform shows where it was read from).");
+            throw Errors.DataDirNotFound(p.Data.DataDir, p.Home);
         var parent = ParentIndex(repo, snapshot, DataDir, DataDirFile, log);
         var part = TreeBackup.Run(DataDir, DataDirFile, snapshot, DataDirRoots(p), parent, o.Tree with { Excluded = DataDirExcluder(p, o) }, log, ct);
         part.Tree.Excluded = string.Join(", ", new[] { o.IncludeSwap ? null : "jcr/swap", o.IncludeTransactionStore ? null : "jta" }.Concat(o.Exclude).Where(x => x is not null));
@@ -82,8 +80,7 @@ public static class PlatformFilesBackupService
     public static PartRecord BackupConfiguration(SnapshotEntry snapshot, PlatformInfo p, TreeBackupOptions o, IOperationLog log, CancellationToken ct)
     {
         if (!Directory.Exists(p.ConfDir))
-            throw new ExoBackupException("ExoBackup.ConfDirNotFound", ErrorKind.ObjectNotFound,
-                $"The configuration folder '{p.ConfDir}' of {p.Home} does not exist.", p.ConfDir, "Check EXO_CONF_DIR in bin/setenv-customize.sh.");
+            throw Errors.ConfDirNotFound(p.ConfDir, p.Home);
         var part = TreeBackup.Run(Configuration, ConfigurationFile, snapshot, ConfigurationRoots(p), null, o, log, ct);
         if (File.Exists(p.CodecKeyFile)) part.Tree.CodecKeySha256 = CodecKeyHash(p.CodecKeyFile);
         else part.Warnings.Add($"There is no codec key at {p.CodecKeyFile}: eXo creates one at its first start; secrets in the database were encrypted with whatever key existed then.");
@@ -97,8 +94,7 @@ public static class PlatformFilesBackupService
         if (snapshot.Manifest.Type == SnapshotType.Full || parentId is null) return null;
         var (chain, broken) = repo.Chain(parentId);
         if (broken is not null)
-            throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
-                $"The parent of {snapshot.Id} cannot be used: {broken}.", parentId, "Take a full snapshot (New-ExoSnapshot -Type Full).");
+            throw Errors.ChainBrokenParent(snapshot.Id, parentId, broken);
         var parent = chain[0];
         var name = $"{fileBase}.index.jsonl.zst";
         var part = parent.Manifest.Parts.FirstOrDefault(x => x.Component == component);

@@ -53,7 +53,7 @@ public static class TreeBackup
                 if (!item.CanRead()) unreadable.Add((item.FullPath, "permission denied"));
             }
         if (unreadable.Count > 0 && !o.SkipUnreadable)
-            throw SourceUnreadable($"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5).Select(u => $"{u.Path} ({u.Why})"))}{(unreadable.Count > 5 ? "; …" : "")}",
+            throw Errors.SourceUnreadable($"{unreadable.Count} path(s) of {component} cannot be read: {string.Join("; ", unreadable.Take(5).Select(u => $"{u.Path} ({u.Why})"))}{(unreadable.Count > 5 ? "; …" : "")}",
                 unreadable[0].Path, null);
 
         var scanTime = phase.Elapsed;
@@ -177,11 +177,6 @@ public static class TreeBackup
         return part;
     }
 
-
-    static ExoBackupException SourceUnreadable(string message, string path, Exception? inner) =>
-        new("ExoBackup.SourceUnreadable", ErrorKind.ReadError, message, path,
-            "Give this account read access (eXo's files are usually owned by the exo user), or use -SkipUnreadable to record them in the part and go on.", inner);
-
     enum WorkKind { Entry, FileStart, Chunk, FileEnd }
 
     /// <summary>One step for the tar writer: an entry that carries no data, a file's start, a chunk of it, its end.</summary>
@@ -194,7 +189,7 @@ public static class TreeBackup
         void Unreadable(string path, Exception e)
         {
             if (!o.SkipUnreadable)
-                throw SourceUnreadable($"'{path}' cannot be read: {e.Message}", path, e);
+                throw Errors.SourceUnreadable($"'{path}' cannot be read: {e.Message}", path, e);
             lock (part) part.Skipped.Add($"{path}: unreadable ({e.Message})");
         }
         // One byte to see whether a file grew while it was read. Not stackalloc: in this loop that
@@ -244,7 +239,7 @@ public static class TreeBackup
             catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
             {
                 if (!o.SkipUnreadable)
-                    throw SourceUnreadable($"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath, ex);
+                    throw Errors.SourceUnreadable($"'{item.FullPath}' cannot be read: {ex.Message}", item.FullPath, ex);
                 lock (part) part.Skipped.Add($"{item.Path}: unreadable ({ex.Message})");
                 continue;
             }

@@ -17,20 +17,16 @@ public static class SnapshotRemoval
     {
         var all = repo.List(includeIncomplete: true);
         var s = all.FirstOrDefault(x => x.Id == id)
-            ?? throw new ExoBackupException("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound,
-                $"No snapshot '{id}' in '{repo.Root}'.", id, "List them with Get-ExoSnapshot -IncludeIncomplete.");
+            ?? throw Errors.SnapshotNotFound(id, repo.Root);
         if (s.Status == SnapshotStatus.InProgress)
         {
             if (RepositoryLock.Read(repo.Storage) is { } owner && owner.Snapshot == id && !RepositoryLock.IsMine(owner) && !RepositoryLock.IsStale(owner))
-                throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
-                    $"Snapshot {id} is being written by {RepositoryLock.Describe(owner)}.", id, "Let that backup end first.");
+                throw Errors.RepositoryLockedSnapshot(id, RepositoryLock.Describe(owner));
             return new PlannedRemoval(s, "Remove the unfinished snapshot");
         }
         var dependents = Retention.Dependents(all, id);
         if (dependents.Count > 0)
-            throw new ExoBackupException("ExoBackup.SnapshotHasDependents", ErrorKind.InvalidOperation,
-                $"Snapshot {id} cannot be removed: {string.Join(", ", dependents)} depend(s) on it.", id,
-                "Remove the dependent snapshots first (newest first), or use a retention policy, which keeps chains whole.");
+            throw Errors.SnapshotHasDependents(id, dependents);
         return new PlannedRemoval(s, "Remove the snapshot");
     }
 
@@ -38,9 +34,7 @@ public static class SnapshotRemoval
     public static RemovalPlan ByPolicy(SnapshotRepository repo, RetentionPolicy policy, TimeSpan? incompleteOlderThan)
     {
         if (policy.IsEmpty && incompleteOlderThan is null)
-            throw new ExoBackupException("ExoBackup.NoRetentionPolicy", ErrorKind.InvalidArgument,
-                "Give at least one of -KeepLast, -KeepDaily, -KeepWeekly, -KeepMonthly or -IncompleteOlderThan.", repo.Root,
-                "For example: -KeepDaily 7 -KeepWeekly 4 -KeepMonthly 6.");
+            throw Errors.NoRetentionPolicy(repo.Root);
         var all = repo.List(includeIncomplete: true);
         var removals = new List<PlannedRemoval>();
         var kept = new Dictionary<string, List<string>>();

@@ -65,8 +65,7 @@ public sealed partial class SnapshotRepository
     {
         var root = storage.Location;
         if (storage is LocalFolderStorage { Root: var folder } && File.Exists(folder))
-            throw new ExoBackupException("ExoBackup.RepositoryNotFound", ErrorKind.ObjectNotFound,
-                $"'{root}' is a file; a repository is a folder.", root, "Give the repository's folder (or a new one), not a file in it.");
+            throw Errors.RepositoryNotFoundFile(root);
         if (storage.Stat(MarkerFile) is { IsFolder: false })
         {
             try
@@ -74,23 +73,19 @@ public sealed partial class SnapshotRepository
                 using var doc = JsonDocument.Parse(ReadText(storage, MarkerFile));
                 var v = doc.RootElement.GetProperty("formatVersion").GetInt32();
                 if (v != 1)
-                    throw new ExoBackupException("ExoBackup.RepositoryVersion", ErrorKind.InvalidData,
-                        $"The repository '{root}' has format version {v}; this ExoBackup reads version 1.", root, "Use the ExoBackup version that wrote it.");
+                    throw Errors.RepositoryVersion(root, v);
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
                 var marker = StorageNames.Join(root, MarkerFile);
-                throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
-                    $"'{marker}' is damaged: {e.Message}", marker, "Restore the marker from a copy, or write {\"formatVersion\":1} into it.", e);
+                throw Errors.RepositoryCorruptMarker(marker, e);
             }
             return new SnapshotRepository(storage);
         }
         if (!create)
-            throw new ExoBackupException("ExoBackup.RepositoryNotFound", ErrorKind.ObjectNotFound,
-                $"'{root}' is not an ExoBackup repository (no {MarkerFile}).", root, "Check the path, or create the repository with New-ExoSnapshot.");
+            throw Errors.RepositoryNotFound(root, MarkerFile);
         if (storage.List("").Count > 0)
-            throw new ExoBackupException("ExoBackup.RepositoryNotEmpty", ErrorKind.InvalidArgument,
-                $"'{root}' is not empty and is not an ExoBackup repository; a repository needs a folder of its own.", root, "Give an empty or new folder.");
+            throw Errors.RepositoryNotEmpty(root);
         storage.StagingFolder("", create: true);
         SaveText(storage, MarkerFile, JsonSerializer.Serialize(new { formatVersion = 1, created = DateTimeOffset.UtcNow, tool = "ExoBackup" }, SnapshotManifest.Json));
         return new SnapshotRepository(storage);
@@ -166,19 +161,14 @@ public sealed partial class SnapshotRepository
     }
 
     public SnapshotEntry Get(string id, bool includeIncomplete = true) =>
-        List(includeIncomplete).FirstOrDefault(s => s.Id == id) ?? throw NotFound(Root, id, includeIncomplete);
-
-    public static ExoBackupException NotFound(string repository, string id, bool includeIncomplete) =>
-        new("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound, $"No snapshot '{id}' in the repository '{repository}'.", id,
-            includeIncomplete ? "List the snapshots with Get-ExoSnapshot -IncludeIncomplete." : "List the snapshots with Get-ExoSnapshot (-IncludeIncomplete also lists unfinished ones).");
+        List(includeIncomplete).FirstOrDefault(s => s.Id == id) ?? throw Errors.SnapshotNotFound(id, Root, includeIncomplete);
 
     /// <summary>A complete snapshot to read (restore): ExoBackup.SnapshotDamaged when its manifest cannot be trusted.</summary>
     public SnapshotEntry GetComplete(string id)
     {
         var s = Get(id, includeIncomplete: false);
         if (s.Status != SnapshotStatus.Complete)
-            throw new ExoBackupException("ExoBackup.SnapshotDamaged", ErrorKind.InvalidData,
-                $"Snapshot {id} is damaged: {s.Problem}", id, "Restore another snapshot; Test-ExoSnapshot tells which are whole.");
+            throw Errors.SnapshotDamaged(id, s.Problem);
         return s;
     }
 
@@ -262,9 +252,7 @@ public sealed partial class SnapshotRepository
         {
             var rel = System.IO.Path.GetRelativePath(System.IO.Path.GetFullPath(folder), local.Root);
             if (rel == "." || (!rel.StartsWith("..", StringComparison.Ordinal) && !System.IO.Path.IsPathRooted(rel)))
-                throw new ExoBackupException("ExoBackup.RepositoryInsideBundle", ErrorKind.InvalidArgument,
-                    $"The repository '{Root}' lies in the {what} {folder}, which the snapshot backs up: each backup would hold the ones before it, and a restore would replace the repository.",
-                    Root, "Keep the repository outside the bundle's data and configuration, ideally on another disk (DESIGN: a separated and dedicated storage).");
+                throw Errors.RepositoryInsideBundle(Root, what, folder);
         }
     }
 
@@ -280,9 +268,7 @@ public sealed partial class SnapshotRepository
                 // A lock of this host whose process is gone cannot be anybody's: the next night goes on by
                 // itself. Another host's (stale by age) or an unreadable one needs -Force.
                 if (!breakStale && !RepositoryLock.IsLeftByDeadLocalProcess(owner))
-                    throw new ExoBackupException("ExoBackup.RepositoryLockStale", ErrorKind.ResourceBusy,
-                        $"The repository '{Root}' is locked by a process that no longer runs ({RepositoryLock.Describe(owner)}).", Root,
-                        "Make sure no backup runs there, then use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock; its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
+                    throw Errors.RepositoryLockStale(Root, RepositoryLock.Describe(owner));
                 log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}: that process is gone. Its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
                 RepositoryLock.BreakIfStill(Storage, owner);
                 continue;
@@ -290,19 +276,15 @@ public sealed partial class SnapshotRepository
             if (RepositoryLock.IsMine(owner))
             {
                 if (!breakStale)
-                    throw new ExoBackupException("ExoBackup.SnapshotStillOpen", ErrorKind.ResourceBusy,
-                        $"Snapshot {owner.Snapshot} is still open in this session.", Root,
-                        "Complete it with Complete-ExoSnapshot, or abandon it with Remove-ExoSnapshot, or use New-ExoSnapshot -Force to abandon it.");
+                    throw Errors.SnapshotStillOpen(owner.Snapshot, Root);
                 log.Warning($"Abandoning snapshot {owner.Snapshot}, still open in this session.");
                 RemovePartial(owner.Snapshot);
                 RepositoryLock.BreakIfStill(Storage, owner);
                 continue;
             }
-            throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
-                $"The repository '{Root}' is being written by {RepositoryLock.Describe(owner)}.", Root,
-                "Wait until that backup ends. If you are sure no backup runs, remove the lock file " + Shown(RepositoryLock.FileName) + ".");
+            throw Errors.RepositoryLocked(Root, RepositoryLock.Describe(owner), Shown(RepositoryLock.FileName));
         }
-        throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy, $"Could not lock the repository '{Root}'.", Root, "Try again.");
+        throw Errors.RepositoryLockedRace(Root);
     }
 
     /// <summary>A snapshot open for writing; parts write their files into its staging folder (<see cref="SnapshotEntry.Path"/>).</summary>
@@ -311,10 +293,8 @@ public sealed partial class SnapshotRepository
         if (Storage.Stat(id + PartialSuffix) is not { IsFolder: true })
         {
             if (Storage.Stat(id) is { IsFolder: true })
-                throw new ExoBackupException("ExoBackup.SnapshotComplete", ErrorKind.InvalidOperation,
-                    $"Snapshot {id} is already complete; it cannot take more parts.", id, "Open a new snapshot with New-ExoSnapshot.");
-            throw new ExoBackupException("ExoBackup.SnapshotNotFound", ErrorKind.ObjectNotFound,
-                $"No open snapshot '{id}' in '{Root}'.", id, "Open one with New-ExoSnapshot.");
+                throw Errors.SnapshotComplete(id);
+            throw Errors.SnapshotNotFoundOpen(id, Root);
         }
         return Get(id);
     }
@@ -349,25 +329,18 @@ public sealed partial class SnapshotRepository
         var open = GetOpen(id);
         var owner = RepositoryLock.Read(Storage);
         if (owner is not null && owner.Snapshot != id)
-            throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
-                $"The repository is locked for another snapshot ({RepositoryLock.Describe(owner)}); {id} cannot be completed now.", id,
-                "Complete or remove the snapshot that holds the lock first.");
+            throw Errors.RepositoryLockedOther(id, RepositoryLock.Describe(owner));
         if (owner is not null && !RepositoryLock.IsMine(owner) && !RepositoryLock.IsStale(owner))
-            throw new ExoBackupException("ExoBackup.RepositoryLocked", ErrorKind.ResourceBusy,
-                $"Snapshot {id} is being written by {RepositoryLock.Describe(owner)}.", id, "Let that process complete it.");
+            throw Errors.RepositoryLockedSnapshot(id, RepositoryLock.Describe(owner));
         var m = open.Manifest;
         if (open.Problem is not null)
-            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
-                $"Snapshot {id} cannot be completed: {open.Problem}.", id,
-                "Take the snapshot again (Remove-ExoSnapshot -Id this one, then a new backup): a part it names may be missing or damaged.");
+            throw Errors.RepositoryCorruptOpen(id, open.Problem);
         if (m.Parts.Count == 0)
-            throw new ExoBackupException("ExoBackup.SnapshotEmpty", ErrorKind.InvalidOperation,
-                $"Snapshot {id} has no parts yet.", id, "Back up at least one part (Backup-ExoDataDir, Backup-ExoConfiguration, …) before completing it.");
+            throw Errors.SnapshotEmpty(id);
         var online = m.Parts.Where(p => p.PlatformRunningAtStart || p.PlatformRunningAtEnd || p.ChangedWhileRead.Count > 0).ToList();
         if (online.Count > 0 && !allowOnline)
-            throw new ExoBackupException("ExoBackup.SnapshotOnline", ErrorKind.InvalidOperation,
-                $"Snapshot {id} is not consistent: {string.Join("; ", online.Select(p => p.Key + (p.ChangedWhileRead.Count > 0 ? $" saw {p.ChangedWhileRead.Count} file(s) change while read" : " was taken while eXo ran")))}.",
-                id, "Stop eXo and take the parts again, or accept an online snapshot with Complete-ExoSnapshot -AllowOnline.");
+            throw Errors.SnapshotOnline(
+                $"Snapshot {id} is not consistent: {string.Join("; ", online.Select(p => p.Key + (p.ChangedWhileRead.Count > 0 ? $" saw {p.ChangedWhileRead.Count} file(s) change while read" : " was taken while eXo ran")))}.", id);
         m.Consistency = online.Count > 0 ? Consistency.Online : Consistency.Offline;
         m.Completed = DateTimeOffset.UtcNow;
         m.Downtime = downtime;

@@ -127,8 +127,7 @@ public static class SnapshotRestore
             .Select(p => p.Component).Distinct().Where(Restorers.ContainsKey).ToList();
         var wanted = components.Count == 0 ? held : components.ToList();
         foreach (var c in wanted.Where(c => !held.Contains(c)))
-            throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
-                $"Snapshot {snapshot.Id} has no {c} part.", snapshot.Id, $"It holds: {string.Join(", ", held)}.");
+            throw Errors.PartNotFound(snapshot.Id, c, held);
         return wanted.OrderBy(Order).Select(c => Restorers[c]).ToList();
     }
 
@@ -163,18 +162,14 @@ public static class SnapshotRestore
     {
         PlatformProcess.Refresh(p);
         if (p.IsRunning)
-            throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
-                $"eXo at {p.Home} is running (PID {p.Pid}); a restore under a running eXo would corrupt it.", p.Home,
-                "Stop it first: Stop-ExoPlatform " + p.Home);
+            throw Errors.PlatformRunning(p.Home, p.Pid);
     }
 
     public static void RequireVerified(SnapshotRepository repo, SnapshotEntry snapshot, IReadOnlyList<IComponentRestorer> restoring, IOperationLog log, CancellationToken ct)
     {
         var (_, broken) = repo.Chain(snapshot.Id);
         if (broken is not null)
-            throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
-                $"Snapshot {snapshot.Id} cannot be restored, nothing was touched: {broken}.", snapshot.Id,
-                "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
+            throw Errors.ChainBroken($"Snapshot {snapshot.Id} cannot be restored, nothing was touched: {broken}.", snapshot.Id);
         // Tree archives are hashed while they are extracted into the staging folder (TreeRestore), so
         // they are read once; everything else is checked here, before anything is written.
         // Only the archives this restore reads; every other file is hashed now.
@@ -184,8 +179,7 @@ public static class SnapshotRestore
             .ToHashSet(StringComparer.Ordinal);
         var failed = SnapshotVerifier.Verify(repo, snapshot.Id, VerifyLevel.Checksum, log, ct, archives.Contains).Where(f => !f.Passed).ToList();
         if (failed.Count > 0)
-            throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
-                $"Snapshot {snapshot.Id} failed verification, nothing was restored: {string.Join("; ", failed.Take(5).Select(f => f.Message))}{(failed.Count > 5 ? "; …" : "")}",
-                snapshot.Id, "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.");
+            throw Errors.ChecksumMismatch(
+                $"Snapshot {snapshot.Id} failed verification, nothing was restored: {string.Join("; ", failed.Take(5).Select(f => f.Message))}{(failed.Count > 5 ? "; …" : "")}", snapshot.Id);
     }
 }

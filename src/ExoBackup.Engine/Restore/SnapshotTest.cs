@@ -34,9 +34,7 @@ public static class SnapshotTest
     public static ExoBackupException? Failure(string id, IReadOnlyList<VerifyFinding> findings)
     {
         var failed = findings.Where(f => !f.Passed).ToList();
-        return failed.Count == 0 ? null : new ExoBackupException("ExoBackup.SnapshotVerificationFailed", ErrorKind.InvalidData,
-            $"Snapshot {id} failed {failed.Count} check(s): {string.Join("; ", failed.Take(3).Select(f => f.Message))}", id,
-            "Do not rely on this snapshot; take a new full snapshot, and restore from an older one that passes if needed.");
+        return failed.Count == 0 ? null : Errors.SnapshotVerificationFailed(id, failed.Select(f => f.Message).ToList());
     }
 
     public static List<VerifyFinding> Run(SnapshotRepository repo, string id, VerifyLevel level, PlatformInfo? platform,

@@ -71,8 +71,7 @@ public static class TreeRestore
         var indexName = PartOf(snapshot, component).Tree.Index!;
         var (chain, broken) = repo.Chain(snapshot.Id);
         if (broken is not null)
-            throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
-                $"Snapshot {snapshot.Id} cannot be restored: {broken}.", snapshot.Id, "Restore an older snapshot whose chain is whole (Test-ExoSnapshot tells which).");
+            throw Errors.ChainBroken($"Snapshot {snapshot.Id} cannot be restored: {broken}.", snapshot.Id);
         var index = FileIndex.Read(snapshot.OpenRead(indexName), indexName);
         var filter = o.PathFilter.Count > 0 ? TreeScanner.Excluder([], o.PathFilter) : null;
 
@@ -103,14 +102,10 @@ public static class TreeRestore
                     // A link on the way that root does not own could point anywhere (…/l/newdir with l -> /etc/systemd/system).
                     for (var p = Path.GetDirectoryName(plan.Target); p is not null; p = Path.GetDirectoryName(p))
                         if (FileStatReader.TryGet(p) is { Type: EntryType.Symlink, Uid: not 0 } link)
-                            throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
-                                $"'{plan.Target}' is reached through '{p}', a link of uid {link.Uid}, which could point anywhere; nothing was changed.",
-                                plan.Target, "Point the bundle's settings at the real folder, or name it yourself with -DataDir.");
+                            throw Errors.UnsafeRestoreTargetLink(plan.Target, p, link.Uid);
                     var (uid, _) = staged.Slots[plan.Target].Owner();
                     if (uid != owner)
-                        throw new ExoBackupException("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
-                            $"'{plan.Target}' (or the folder it would be created in) belongs to uid {uid}, not to the bundle's owner (uid {owner}): the bundle's settings name it, and the eXo account writes those settings, so it is not replaced. Nothing was changed.",
-                            plan.Target, "Check EXO_DATA_DIR, EXO_CONF_DIR and exo.properties; to restore there anyway, give the folder to the eXo account, or name it yourself with -DataDir.");
+                        throw Errors.UnsafeRestoreTarget(plan.Target, uid, owner);
                 }
             // -Path: every folder on the way to every file, in the live tree, before anything is written.
             foreach (var plan in plans.Where(x => filter is not null))
@@ -121,8 +116,7 @@ public static class TreeRestore
                 var slot = staged.Slots[plan.Target];
                 var staging = slot.StagingShown;
                 if (slot.OpenParent().StatAt(slot.StagingName) is not null || !slot.MakeStaging(IsFileRoot(plan.List, plan.Prefix)))
-                    throw new ExoBackupException("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy,
-                        $"'{staging}' already exists (another restore?).", staging, "Remove it if no restore runs.");
+                    throw Errors.RestoreStagingExists(staging);
                 BetweenSteps.Value?.Invoke("staged", staging);
             }
             // Nested roots first, so their container's folder times are applied last.
@@ -276,7 +270,6 @@ public static class TreeRestore
     /// </summary>
     internal sealed class Slot : IDisposable
     {
-        const string Retry = "The folder it is in belongs to another account, which changed it while the restore ran: find out what did, then restore again.";
         WritableFolder? _kept;
         FolderCursor? _keptCursor;
         bool _keptFile;
@@ -322,7 +315,7 @@ public static class TreeRestore
             switch (OpenParent().MakePrivateFolder(StagingName, out var folder, out var made))
             {
                 case PrivateFolder.Exists: return false;
-                case PrivateFolder.Replaced: throw UnsafeTarget(StagingShown, "was replaced between its mkdir and its open (a link or another folder was put in its place); nothing was written.", Retry);
+                case PrivateFolder.Replaced: throw Errors.UnsafeRestoreTargetChanged(StagingShown, "was replaced between its mkdir and its open (a link or another folder was put in its place); nothing was written.");
             }
             (Staging, Created) = (folder, made);
             return true;
@@ -362,9 +355,7 @@ public static class TreeRestore
         /// <summary>How a link met in the live tree while files are written is refused.</summary>
         public Exception? Blocked(string path, FolderOpen how) => how == FolderOpen.Link ? LinkOnTheWay(path, during: true) : null;
 
-        static ExoBackupException LinkOnTheWay(string path, bool during) => UnsafeTarget(path,
-            $"is a link, which could point anywhere: a -Path restore writes through no link of the live tree; {(during ? "the files before it were restored, none through it" : "nothing was restored")}.",
-            "Put the folder the link stands for in its place (or remove the link) and restore again, or restore the whole tree without -Path.");
+        static ExoBackupException LinkOnTheWay(string path, bool during) => Errors.UnsafeRestoreTargetLiveLink(path, during);
 
         /// <summary>
         /// -Path: a file or link of the live tree that a restored file replaces goes, by renameat between
@@ -396,17 +387,17 @@ public static class TreeRestore
             var made = Created ?? throw new IOException($"'{StagingShown}' was never made.");
             // The eXo account owns the parent: it may have put a link (or a folder of its own) in place of the staging folder.
             if (parent.StatAt(StagingName) is not { } staging || !staging.IsSameEntry(made))
-                throw UnsafeTarget(StagingShown, $"is not the {(Staging is null ? "file" : "folder")} this restore made and wrote any more (something was put in its place); nothing was swapped in, and '{Target}' is as it was.", Retry);
+                throw Errors.UnsafeRestoreTargetChanged(StagingShown, $"is not the {(Staging is null ? "file" : "folder")} this restore made and wrote any more (something was put in its place); nothing was swapped in, and '{Target}' is as it was.");
             swapped.Add(this);
             if (parent.StatAt(Name) is { } current)
             {
                 if (parent.Rename(Name, parent, KeptName)) _keptEntry = current;
                 if (_keptEntry is not null && (parent.StatAt(KeptName) is not { } moved || !moved.IsSameEntry(current)))
-                    throw UnsafeTarget(Target, "was replaced while it was being moved aside; it is put back, and nothing was swapped in.", Retry);
+                    throw Errors.UnsafeRestoreTargetChanged(Target, "was replaced while it was being moved aside; it is put back, and nothing was swapped in.");
             }
             parent.Rename(StagingName, parent, Name);
             if (parent.StatAt(Name) is not { } placed || !placed.IsSameEntry(made))
-                throw UnsafeTarget(Target, "is not the tree this restore made right after it was renamed into place; what it replaced is put back.", Retry);
+                throw Errors.UnsafeRestoreTargetChanged(Target, "is not the tree this restore made right after it was renamed into place; what it replaced is put back.");
             return _keptEntry is null ? null : KeptShown;
         }
 
@@ -501,8 +492,7 @@ public static class TreeRestore
         foreach (var group in files.GroupBy(f => f.Archive!))
         {
             if (!chain.TryGetValue(group.Key, out var holder))
-                throw new ExoBackupException("ExoBackup.ChainBroken", ErrorKind.InvalidData,
-                    $"The index places files in snapshot {group.Key}, which is not in the chain.", group.Key, "Test the snapshot with Test-ExoSnapshot.");
+                throw Errors.ChainBrokenIndex(group.Key);
             var wanted = group.ToDictionary(f => f.Path, StringComparer.Ordinal);
             var part = PartOf(holder, component);
             var archiveName = part.Tree.Archive!;
@@ -524,9 +514,8 @@ public static class TreeRestore
                 // The entry's length from its header, before a byte is written: a 101 KB archive whose entry
                 // inflated to 3 GiB filled the disk before its checksum was compared.
                 if (te.Length != e.Size)
-                    throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
-                        $"'{e.Path}' in {Path.GetFileName(archivePath)} of {holder.Id} holds {te.Length:N0} bytes where the index says {e.Size:N0}; nothing was replaced.", archivePath,
-                        "The archive or its index is damaged or was altered: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
+                    throw Errors.ChecksumMismatchEntry(
+                        $"'{e.Path}' in {Path.GetFileName(archivePath)} of {holder.Id} holds {te.Length:N0} bytes where the index says {e.Size:N0}; nothing was replaced.", archivePath);
                 var (folder, name, parts) = Place(e.Path);
                 dest.Live?.KeepAside(folder, name, parts);
                 var sha = ContentHash.Create();
@@ -544,9 +533,7 @@ public static class TreeRestore
                     }
                     var hash = ContentHash.Hex(sha);
                     if (n != e.Size || hash != e.Hash)
-                        throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
-                            $"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath,
-                            "The archive is damaged: Test-ExoSnapshot -Level Archive shows the extent; restore another snapshot.");
+                        throw Errors.ChecksumMismatchEntry($"'{e.Path}' from {Path.GetFileName(archivePath)} of {holder.Id} does not match its checksum.", archivePath);
                     ApplyMetadata(output, folder.PathOf(name), e, policy);
                 }
                 done += e.Size;
@@ -560,20 +547,14 @@ public static class TreeRestore
             }
                 // Before the streams close: the rest of the file is read and hashed.
                 if (raw.Finish() != expected)
-                    throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
-                        $"{Path.GetFileName(archivePath)} of {holder.Id} does not match its SHA-256; nothing was replaced.", archivePath,
-                        "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.");
+                    throw Errors.ChecksumMismatch($"{Path.GetFileName(archivePath)} of {holder.Id} does not match its SHA-256; nothing was replaced.", archivePath);
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ZstdSharp.ZstdException)
             {
-                throw new ExoBackupException("ExoBackup.ChecksumMismatch", ErrorKind.InvalidData,
-                    $"{Path.GetFileName(archivePath)} of {holder.Id} is damaged ({e.Message}); nothing was replaced.", archivePath,
-                    "Run Test-ExoSnapshot for the details, and restore an older snapshot that passes.", e);
+                throw Errors.ChecksumMismatch($"{Path.GetFileName(archivePath)} of {holder.Id} is damaged ({e.Message}); nothing was replaced.", archivePath, e);
             }
             if (wanted.Count > 0)
-                throw new ExoBackupException("ExoBackup.ArchiveIncomplete", ErrorKind.InvalidData,
-                    $"{wanted.Count} file(s) are missing from {Path.GetFileName(archivePath)} of {holder.Id}, e.g. '{wanted.Keys.First()}'.", archivePath,
-                    "The archive is damaged: restore another snapshot.");
+                throw Errors.ArchiveIncomplete($"{wanted.Count} file(s) are missing from {Path.GetFileName(archivePath)} of {holder.Id}, e.g. '{wanted.Keys.First()}'.", archivePath);
         }
         foreach (var l in entries.Where(e => e.Kind == 'l'))
         {
@@ -668,24 +649,24 @@ public static class TreeRestore
         foreach (var e in entries)
         {
             if (e.Kind is not ('f' or 'd' or 'l'))
-                throw Unsafe(e.Path, $"is of kind '{e.Kind}', not a file, folder or link (ExoBackup never stores devices)");
+                throw Errors.UnsafeArchiveEntry(e.Path, $"is of kind '{e.Kind}', not a file, folder or link (ExoBackup never stores devices)");
             var parts = e.Path.Split('/');
             if (e.Path.StartsWith('/') || e.Path.Contains('\\') || e.Path.Contains('\0') || (e.Path.Length > 1 && e.Path[1] == ':')
                 || parts.Any(p => p is "" or "." or ".."))
-                throw Unsafe(e.Path, "is absolute or contains '..' or an empty part");
+                throw Errors.UnsafeArchiveEntry(e.Path, "is absolute or contains '..' or an empty part");
             for (var i = 1; i < parts.Length; i++)
             {
                 var ancestor = string.Join('/', parts, 0, i);
                 if (kinds.TryGetValue(ancestor, out var k) && k != 'd')
-                    throw Unsafe(e.Path, $"lies under '{ancestor}', which is not a folder");
+                    throw Errors.UnsafeArchiveEntry(e.Path, $"lies under '{ancestor}', which is not a folder");
             }
             if (e.Kind == 'l')
             {
                 var link = e.Link ?? "";
                 var root = rootSet.Where(r => r.Length == 0 || e.Path == r || e.Path.StartsWith(r + "/", StringComparison.Ordinal)).MaxBy(r => r.Length) ?? "";
                 if (link.Length == 0 || link.StartsWith('/') || link.Contains('\\') || (link.Length > 1 && link[1] == ':'))
-                    throw Unsafe(e.Path, $"is a link to '{link}', outside the restored tree");
-                if (Resolve(e.Path, root, links) is { } why) throw Unsafe(e.Path, $"is a link to '{link}', {why}");
+                    throw Errors.UnsafeArchiveEntry(e.Path, $"is a link to '{link}', outside the restored tree");
+                if (Resolve(e.Path, root, links) is { } why) throw Errors.UnsafeArchiveEntry(e.Path, $"is a link to '{link}', {why}");
             }
         }
     }
@@ -732,7 +713,7 @@ public static class TreeRestore
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var e in entries)
             if (!seen.TryAdd(e.Path, e.Path))
-                throw Unsafe(e.Path, $"differs from '{seen[e.Path]}' only by case, and the target's file system does not tell them apart");
+                throw Errors.UnsafeArchiveEntry(e.Path, $"differs from '{seen[e.Path]}' only by case, and the target's file system does not tell them apart");
     }
 
     /// <summary>Whether the folder's file system ignores case: a probe file is looked up under its upper-case name.</summary>
@@ -749,11 +730,4 @@ public static class TreeRestore
 
     /// <summary>The probe in a folder open as a descriptor; where none can be made (read-only), what the platform's usual file systems do.</summary>
     static bool IsCaseInsensitive(WritableFolder? folder) => folder?.IgnoresCase() ?? (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS());
-
-    static ExoBackupException Unsafe(string path, string why) =>
-        new("ExoBackup.UnsafeArchiveEntry", ErrorKind.InvalidData, $"Refusing to restore '{path}': it {why}.", path,
-            "The snapshot was not written by ExoBackup or has been tampered with; restore another snapshot.");
-
-    static ExoBackupException UnsafeTarget(string path, string why, string fix) =>
-        new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied, $"'{path}' {why}", path, fix);
 }

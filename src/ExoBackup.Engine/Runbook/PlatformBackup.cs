@@ -53,9 +53,7 @@ public static class PlatformBackup
     public static void Validate(PlatformBackupRequest r)
     {
         if (r.NoRestart && !r.StopPlatform)
-            throw new ExoBackupException("ExoBackup.InvalidParameterCombination", ErrorKind.InvalidArgument,
-                "-NoRestart leaves eXo stopped after a backup that stopped it: it needs -StopPlatform.", null,
-                "Add -StopPlatform (eXo stopped for the backup and left stopped), or leave out -NoRestart.");
+            throw Errors.InvalidParameterCombinationNoRestart();
         if (r.Platforms.Count > 1) RequireOneCluster(r.Platforms);
         // What a part would refuse at once is refused here, before eXo stops (and -WhatIf says so).
         if (r.Components.Contains(DatabaseBackupService.Component) && (r.Platforms[0].Datasources.Count > 0 || r.Datasources.Count > 0))
@@ -78,11 +76,11 @@ public static class PlatformBackup
         var embedded = !first.Datasources.Any(d => d.Engine is not (DatabaseEngine.Hsqldb or DatabaseEngine.Unknown));
         var other = nodes.Skip(1).FirstOrDefault(n => Shared(n) != expected);
         if (embedded || other is not null)
-            throw new ExoBackupException("ExoBackup.NotOneCluster", ErrorKind.InvalidArgument,
+            throw Errors.NotOneCluster(
                 embedded
                     ? $"{first.Home} keeps its database inside its own data dir (HSQLDB): it cannot share it with {string.Join(", ", nodes.Skip(1).Select(n => n.Home))}, so they are not nodes of one cluster. Nothing was stopped."
                     : $"{first.Home} and {other!.Home} are not nodes of one cluster: {first.Home} has {expected}, {other.Home} has {Shared(other)}. Nothing was stopped.",
-                first.Home, "Back up each platform with a Backup-ExoPlatform of its own; give several platforms only for the nodes of one cluster (the same databases, chat and shared JCR values and files folders).");
+                first.Home);
     }
 
     /// <summary>What a run would do, in one sentence (-WhatIf and -Confirm show it); a request that makes no sense is refused here, before anything stops.</summary>
@@ -114,9 +112,8 @@ public static class PlatformBackup
         var main = r.Platforms[0];
         var running = r.Platforms.Where(p => { PlatformProcess.Refresh(p); return p.IsRunning; }).ToList();
         if (running.Count > 0 && !r.StopPlatform && !r.AllowOnline)
-            throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
-                $"eXo runs at {string.Join(", ", running.Select(p => $"{p.Home} (PID {p.Pid})"))}; a backup taken now would not be consistent.", main.Home,
-                "Add -StopPlatform to stop it for the backup and start it again after, or -AllowOnline to accept an online snapshot.");
+            throw Errors.PlatformRunningBackup(
+                $"eXo runs at {string.Join(", ", running.Select(p => $"{p.Home} (PID {p.Pid})"))}; a backup taken now would not be consistent.", main.Home);
         // Who eXo will be started again as, checked before it is stopped: a refusal then costs no downtime.
         if (r.StopPlatform && !r.NoRestart) foreach (var p in running) BundleAccount.Resolve(p, r.RunAs);
         var repo = SnapshotRepository.Open(r.Repository, create: true);

@@ -187,9 +187,8 @@ public static class StorageNames
     {
         if (name.Length == 0 || name[0] == '/' || name.Contains('\\') || name.Contains('\0')
             || name.Split('/').Any(p => p.Length == 0 || p == "." || p == ".."))
-            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
-                $"'{name}' does not name a file of the repository (a name is relative, '/'-separated, with no empty, '.' or '..' part): a manifest or a listing that names it is damaged or forged.",
-                name, "Run Test-ExoSnapshot; restore from another snapshot, or from a copy of the repository.");
+            throw Errors.RepositoryCorrupt(
+                $"'{name}' does not name a file of the repository (a name is relative, '/'-separated, with no empty, '.' or '..' part): a manifest or a listing that names it is damaged or forged.", name);
         return name;
     }
 }

@@ -45,6 +45,6 @@ public sealed class GetExoSnapshotCommand : ExoCmdlet
         // An exact id that names nothing is an error about that input alone (as Get-Item's), not a silence.
         foreach (var id in Id ?? [])
             if (!WildcardPattern.ContainsWildcardCharacters(id) && !list.Any(s => s.Id.Equals(id, StringComparison.OrdinalIgnoreCase)))
-                WriteError(ToErrorRecord(SnapshotRepository.NotFound(path, id, IncludeIncomplete)));
+                WriteError(ToErrorRecord(Engine.Errors.SnapshotNotFound(id, path, IncludeIncomplete)));
     }
 }
