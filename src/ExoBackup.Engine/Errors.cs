@@ -489,16 +489,16 @@ public static class Errors
         new("ExoBackup.NotSupported", ErrorKind.NotImplemented, $"Databases of engine {engine} cannot be backed up.", engine,
             "Back it up with its own tools.");
 
-    /// <summary>SQL Server writes its backup file itself: it needs -ServerPath.</summary>
+    /// <summary>SQL Server writes its backup file itself: it needs -ServerBackupPath.</summary>
     public static ExoBackupException ServerPathRequired(string target) =>
         new("ExoBackup.ServerPathRequired", ErrorKind.InvalidArgument,
-            "SQL Server writes its backup file itself: give -ServerPath, a folder the SQL Server service account can write.", target,
-            "For example -ServerPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
+            "SQL Server writes its backup file itself: give -ServerBackupPath, a folder the SQL Server service account can write.", target,
+            "For example -ServerBackupPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
 
-    /// <summary>SQL Server's service account may not write to -ServerPath.</summary>
+    /// <summary>SQL Server's service account may not write to -ServerBackupPath.</summary>
     public static ExoBackupException ServerPathDenied(string message, string target, Exception inner) =>
         new("ExoBackup.ServerPathDenied", ErrorKind.PermissionDenied, message, target,
-            "Give the SQL Server service account (NT SERVICE\\MSSQLSERVER, or mssql on Linux) write access to -ServerPath.", inner);
+            "Give the SQL Server service account (NT SERVICE\\MSSQLSERVER, or mssql on Linux) write access to -ServerBackupPath.", inner);
 
     /// <summary>No datasource of the platform is the one asked for (or it has none).</summary>
     public static ExoBackupException DatasourceNotFound(string home, IReadOnlyCollection<string> asked) =>

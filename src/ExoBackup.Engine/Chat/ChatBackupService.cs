@@ -118,8 +118,8 @@ public static class ChatBackupService
         var dir = Path.Combine(outDir, t.Database);
         var missing = collections.Select(c => c["name"].AsString).Where(n => !File.Exists(Path.Combine(dir, n + ".metadata.json.gz"))).ToList();
         if (missing.Count > 0)
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
-                $"mongodump exited 0 but wrote nothing for {missing.Count} collection(s) of {t.Describe()}, e.g. {missing[0]}.", t.Describe(), "Run mongodump by hand to see why.");
+            throw Errors.DumpIncomplete(
+                $"mongodump exited 0 but wrote nothing for {missing.Count} collection(s) of {t.Describe()}, e.g. {missing[0]}.", t.Describe(), "mongodump");
         return collections.Where(c => c.GetValue("type", "collection") != "view")
             .ToDictionary(c => c["name"].AsString, c => ChatArchive.CountDocuments(Path.Combine(dir, c["name"].AsString + ".bson.gz")));
     }

@@ -31,12 +31,10 @@ public static class ChatClient
 
     static ExoBackupException Describe(Exception e, ChatTarget t) => e switch
     {
-        MongoAuthenticationException => new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
-            $"{t.Describe()} refused user '{t.User}' (authentication database {t.AuthDatabase}).", t.Describe(),
-            "Check dbUser and dbPassword in gatein/conf/chat.properties, or give -Credential.", e),
-        TimeoutException or MongoConnectionException => new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
-            $"Cannot reach {t.Describe()}: {e.Message}", t.Describe(), "Check dbServerHosts in gatein/conf/chat.properties and that MongoDB runs.", e),
-        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"{t.Describe()}: {e.Message}", t.Describe(), "Read MongoDB's message; the part was not recorded.", e),
+        MongoAuthenticationException => Errors.DatabaseAuthenticationFailedChat(
+            $"{t.Describe()} refused user '{t.User}' (authentication database {t.AuthDatabase}).", t.Describe(), e),
+        TimeoutException or MongoConnectionException => Errors.DatabaseUnreachableChat($"Cannot reach {t.Describe()}: {e.Message}", t.Describe(), e),
+        _ => Errors.DatabaseError($"{t.Describe()}: {e.Message}", t.Describe(), e),
     };
 
     internal static T Guard<T>(ChatTarget t, Func<T> f)

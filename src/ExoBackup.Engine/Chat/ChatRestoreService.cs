@@ -61,9 +61,8 @@ public static class ChatRestoreService
             var missing = expected.Where(c => !present.Contains(staged + c.Key)
                 || ChatClient.Guard(t, () => db.GetCollection<BsonDocument>(staged + c.Key).EstimatedDocumentCount(cancellationToken: ct)) != c.Value).Select(c => c.Key).ToList();
             if (missing.Count > 0)
-                throw new ExoBackupException("ExoBackup.ChatRestoreIncomplete", ErrorKind.InvalidData,
-                    $"{tool?.Name ?? "The driver"} restored {expected.Count - missing.Count} of {expected.Count} collection(s) of {t.Describe()} whole, e.g. not {missing[0]}; chat was left as it was.", t.Describe(),
-                    "Run mongorestore by hand on the snapshot's chat folder to see why, or restore with -ChatMethod Driver.");
+                throw Errors.ChatRestoreIncomplete(
+                    $"{tool?.Name ?? "The driver"} restored {expected.Count - missing.Count} of {expected.Count} collection(s) of {t.Describe()} whole, e.g. not {missing[0]}; chat was left as it was.", t.Describe());
         }
         catch
         {

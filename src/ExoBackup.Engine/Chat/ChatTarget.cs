@@ -32,9 +32,7 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
         if (connectionString is not null) return Parse(connectionString, database, user, password);
         var chat = platform.Chat ?? (server is not null
             ? new ChatInfo(server.Split(','), database ?? "chat", user is not null, "admin", user, password, "-Server")
-            : throw new ExoBackupException("ExoBackup.ChatNotFound", ErrorKind.ObjectNotFound,
-                $"{platform.Home} has no eXo Chat: no gatein/conf/chat.properties, no EXO_MONGO_* settings, no exo-chat add-on.", platform.Home,
-                "Give -Server (and -Database, -Credential) if the chat database lives elsewhere."));
+            : throw Errors.ChatNotFound(platform.Home));
         return From(server is null ? chat : chat with { Hosts = server.Split(',') }, database, user, password);
     }
 
@@ -46,18 +44,14 @@ public sealed record ChatTarget(IReadOnlyList<string> Hosts, string Database, st
     /// </summary>
     public static ChatTarget Parse(string connectionString, string? database, string? user, string? password)
     {
-        const string form = "mongodb://[user@]host:port[,host:port]/database[?authSource=admin] or mongodb+srv://[user@]host/database (one host, no port)";
         if (!connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase) && !connectionString.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
-            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
-                "A MongoDB connection string starts with mongodb:// or mongodb+srv://.", null, $"Give {form}.");
+            throw Errors.InvalidConnectionStringMongoScheme();
         MongoUrl url;
         try { url = new MongoUrl(connectionString); }
         catch (Exception e) when (e is MongoException or ArgumentException or FormatException or OverflowException)
         {
             // The driver's message may quote the string, password included: neither it nor the exception is passed on.
-            throw new ExoBackupException("ExoBackup.InvalidConnectionString", ErrorKind.InvalidArgument,
-                "The MongoDB connection string cannot be read: it names no host, or a part of it is not valid (the string is not shown: it may hold a password).", null,
-                $"Give {form}, with @ : / % in the user name or password percent-encoded, or give them with -Credential.");
+            throw Errors.InvalidConnectionStringMongo();
         }
         var srv = url.Scheme == ConnectionStringScheme.MongoDBPlusSrv;
         return new ChatTarget(srv ? [url.Servers.Single().Host] : url.Servers.Select(a => $"{a.Host}:{a.Port}").ToList(), database ?? url.DatabaseName ?? "chat",

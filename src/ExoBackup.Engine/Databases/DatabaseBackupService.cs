@@ -18,9 +18,7 @@ public static class DatabaseBackupService
     {
         var chosen = platform.Datasources.Where(d => datasources.Count == 0 || datasources.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (chosen.Count == 0)
-            throw new ExoBackupException("ExoBackup.DatasourceNotFound", ErrorKind.ObjectNotFound,
-                $"{platform.Home} has no datasource {(datasources.Count == 0 ? "" : string.Join(", ", datasources) + " ")}in conf/server.xml.", platform.Home,
-                "Get-ExoPlatform lists the datasources it found, and why any is missing (Notes).");
+            throw Errors.DatasourceNotFound(platform.Home, datasources);
         foreach (var d in chosen.Where(d => d.Engine is DatabaseEngine.Oracle or DatabaseEngine.Unknown))
             DatabaseEngines.For(d.Engine); // throws the engine's NotSupported error
         if (options.ServerPath is null && chosen.FirstOrDefault(d => d.Engine == DatabaseEngine.SqlServer) is { } sql)
@@ -40,8 +38,7 @@ public static class DatabaseBackupService
         if (hsql.Count > 0)
         {
             if (Running())
-                throw new ExoBackupException("ExoBackup.PlatformRunning", ErrorKind.InvalidOperation,
-                    $"The embedded HSQLDB of {platform.Home} can only be captured with eXo stopped.", platform.Home, "Stop-ExoPlatform first.");
+                throw Errors.PlatformRunningHsqldb(platform.Home);
             parts.Add(PartRunner.Run(repo, snapshot, Running, () =>
             {
                 var p = new PartRecord { Component = Component, Name = "hsqldb", Tool = "data dir", ToolVersion = "" };

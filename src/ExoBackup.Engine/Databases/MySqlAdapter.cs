@@ -36,17 +36,13 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     static ExoBackupException Describe(Exception e, DatabaseTarget t, string database) => e switch
     {
         MySqlException { ErrorCode: MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied } me =>
-            new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
-                $"MySQL/MariaDB at {t.Host}:{t.Port} refused user '{t.User}': {me.Message.Replace(t.Password.Length > 0 ? t.Password : "\0", "***")}", t.Describe(),
-                "Check the username and password of the datasource in conf/server.xml, or give -Credential.", e),
+            Errors.DatabaseAuthenticationFailed(
+                $"MySQL/MariaDB at {t.Host}:{t.Port} refused user '{t.User}': {me.Message.Replace(t.Password.Length > 0 ? t.Password : "\0", "***")}", t.Describe(), e),
         MySqlException { ErrorCode: MySqlErrorCode.UnknownDatabase } =>
-            new("ExoBackup.DatabaseNotFound", ErrorKind.ObjectNotFound, $"MySQL/MariaDB at {t.Host}:{t.Port} has no database '{database}'.", t.Describe(),
-                "Check the datasource URL in conf/server.xml.", e),
+            Errors.DatabaseNotFound($"MySQL/MariaDB at {t.Host}:{t.Port} has no database '{database}'.", t.Describe(), e),
         MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } or System.Net.Sockets.SocketException or TimeoutException =>
-            new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError, $"Cannot connect to MySQL/MariaDB at {t.Host}:{t.Port}: {e.GetBaseException().Message}", t.Describe(),
-                "Check that the server runs and that this host may connect.", e),
-        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"MySQL/MariaDB at {t.Host}:{t.Port}: {e.Message}", t.Describe(),
-                "Read the server's message; the part was not recorded.", e),
+            Errors.DatabaseUnreachable($"Cannot connect to MySQL/MariaDB at {t.Host}:{t.Port}: {e.GetBaseException().Message}", t.Describe(), e),
+        _ => Errors.DatabaseError($"MySQL/MariaDB at {t.Host}:{t.Port}: {e.Message}", t.Describe(), e),
     };
 
     internal static string Quote(string identifier) => "`" + identifier.Replace("`", "``") + "`";
@@ -194,9 +190,9 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
             catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.AccessDenied && kept is null)
             {
                 // The first change a staged restore makes: eXo's own user, with rights on its database only, stops here (finding 6.1).
-                throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
+                throw Errors.InsufficientPrivilegeMySql(
                     $"{t.User} may not restore {t.Describe()}: it lacks CREATE on other databases (a restore is staged in a database of its own beside the one in place, then its tables are renamed into place). Nothing was changed.",
-                    t.Describe(), "Give -Credential of an account with CREATE, DROP, ALTER and INSERT on *.* (root, or a DBA account); eXo's grants on its database keep applying to the restored tables.", e);
+                    t.Describe(), e);
             }
         }
         using (var options = new SecretFile("client.cnf", OptionFile(t)))
@@ -208,9 +204,9 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
                 dump.CopyTo(stdin, 1 << 16);
             }, null, ct, out var stderr);
             if (code != 0)
-                throw new ExoBackupException("ExoBackup.ToolFailed", ErrorKind.InvalidOperation,
+                throw Errors.ToolFailedRestore(
                     $"{client.Name} failed to restore {t.Describe()} (exit code {code}): {ExternalTool.Redact(stderr, t.Password)}{(kept is null ? "" : $" The replaced database is kept as {kept}.")}",
-                    t.Describe(), "Read the message; the kept database holds the data that was replaced.");
+                    t.Describe());
         }
         var counts = CountRows(t, ct);
         return new DatabaseRestored(t.Database, kept, counts.Count, counts.Sum(x => x.Rows), counts);
@@ -307,9 +303,8 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     static void CheckName(MySqlConnection admin, string name, string what, string where, PartRecord part)
     {
         if (System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_]{1,64}$") && Scalar(admin, $"SELECT COUNT(*) FROM {where} = @db", name) > 0) return;
-        throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
-            $"The {what} recorded for {part.Key} ('{(name.Length > 40 ? name[..40] + "…" : name)}') is not one of the server's; nothing was changed.", part.Key,
-            "The snapshot is damaged or was altered: run Test-ExoSnapshot, and restore another snapshot.");
+        throw Errors.RepositoryCorrupt(
+            $"The {what} recorded for {part.Key} ('{(name.Length > 40 ? name[..40] + "…" : name)}') is not one of the server's; nothing was changed.", part.Key);
     }
 
     static bool Exists(MySqlConnection admin, string db) => Scalar(admin, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = @db", db) > 0;
@@ -318,8 +313,7 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
     {
         var sessions = Scalar(admin, OtherSessionsSql, t.Database);
         if (sessions > 0)
-            throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
-                $"{sessions} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
+            throw Errors.DatabaseInUse(t.Describe(), sessions);
     }
 
     static List<string> Tables(MySqlConnection c, string db) =>
@@ -346,9 +340,8 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
                  + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = @db)
             """, db);
         if (n > 0)
-            throw new ExoBackupException("ExoBackup.RestoreUnsupported", ErrorKind.NotImplemented,
-                $"{db} on {t.Host}:{t.Port} holds {n} view(s), routine(s) or event(s), which MySQL cannot move to another database; nothing was replaced.",
-                t.Describe(), "eXo's schemas hold none: restore this dump by hand (README, 'Restoring by hand') after checking where they come from.");
+            throw Errors.RestoreUnsupported(
+                $"{db} on {t.Host}:{t.Port} holds {n} view(s), routine(s) or event(s), which MySQL cannot move to another database; nothing was replaced.", t.Describe());
     }
 
     public void Drop(DatabaseTarget t, CancellationToken ct)

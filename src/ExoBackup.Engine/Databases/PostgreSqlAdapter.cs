@@ -33,19 +33,15 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
     static ExoBackupException Describe(Exception e, DatabaseTarget t, string database) => e switch
     {
         PostgresException { SqlState: "28P01" or "28000" } =>
-            new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
-                $"PostgreSQL at {t.Host}:{t.Port} refused user '{t.User}' for database '{database}': {((PostgresException)e).MessageText}", t.Describe(),
-                "Check the username and password of the datasource in conf/server.xml, or give -Credential.", e),
+            Errors.DatabaseAuthenticationFailed(
+                $"PostgreSQL at {t.Host}:{t.Port} refused user '{t.User}' for database '{database}': {((PostgresException)e).MessageText}", t.Describe(), e),
         PostgresException { SqlState: "3D000" } =>
-            new("ExoBackup.DatabaseNotFound", ErrorKind.ObjectNotFound,
-                $"PostgreSQL at {t.Host}:{t.Port} has no database '{database}'.", t.Describe(), "Check the datasource URL in conf/server.xml.", e),
+            Errors.DatabaseNotFound($"PostgreSQL at {t.Host}:{t.Port} has no database '{database}'.", t.Describe(), e),
         PostgresException pe =>
-            new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"PostgreSQL at {t.Host}:{t.Port}: {pe.MessageText} ({pe.SqlState})", t.Describe(),
-                "Read PostgreSQL's message; the part was not recorded.", e),
+            Errors.DatabaseError($"PostgreSQL at {t.Host}:{t.Port}: {pe.MessageText} ({pe.SqlState})", t.Describe(), e),
         _ =>
-            new("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
-                $"Cannot connect to PostgreSQL at {t.Host}:{t.Port}: {e.GetBaseException().Message}", t.Describe(),
-                "Check that the server runs and that this host may connect (pg_hba.conf, firewall).", e),
+            Errors.DatabaseUnreachable($"Cannot connect to PostgreSQL at {t.Host}:{t.Port}: {e.GetBaseException().Message}", t.Describe(), e,
+                "pg_hba.conf, firewall"),
     };
 
     internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
@@ -112,9 +108,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         {
             var v = version = tool.ReadVersion(ct);
             if (v is null || v.Major < major)
-                throw new ExoBackupException("ExoBackup.ToolTooOld", ErrorKind.NotInstalled,
-                    $"{tool.Path} is version {v?.ToString() ?? "unknown"}, older than the PostgreSQL {major} server: it cannot dump it.", tool.Path,
-                    $"Install the client of PostgreSQL {major} or later (Debian: apt-get install postgresql-client-{major}, from apt.postgresql.org where Debian lacks it) and give its bin folder with -ToolPath.");
+                throw Errors.ToolTooOld(tool.Path, v, major);
         }
         return tool;
     }
@@ -164,8 +158,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         try { return PgCustomArchive.ReadTableData(path); }
         catch (InvalidDataException e)
         {
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
-                $"The dump of {t.Describe()} is not whole: {e.Message}.", t.Describe(), "Run pg_dump by hand to see why; check the repository's disk.", e);
+            throw Errors.DumpIncomplete($"The dump of {t.Describe()} is not whole: {e.Message}.", t.Describe(), "pg_dump", e);
         }
     }
 
@@ -181,8 +174,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         var whole = tool.Run(["--file", OperatingSystem.IsWindows() ? "NUL" : "/dev/null", path], null, ct, check: false);
         var r = whole.ExitCode == 0 ? tool.Run(["--list", path], null, ct, check: false) : whole;
         if (r.ExitCode != 0)
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
-                $"pg_restore cannot read {rel}: {r.StandardError.Trim()}", rel, "The dump is damaged or cut short.");
+            throw Errors.DumpIncompleteUnreadable(rel, r.StandardError.Trim());
         var set = new HashSet<string>(StringComparer.Ordinal);
         foreach (Match m in Regex.Matches(r.StandardOutput, @"^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) ", RegexOptions.Multiline))
             set.Add($"{m.Groups[1].Value}.{m.Groups[2].Value}");
@@ -288,9 +280,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
             : !ownerExists ? $"a role '{owner}' (eXo's database user, who must own what is restored)"
             : !member ? $"membership of the role '{owner}' (to create what is restored as eXo's user)" : null;
         if (missing is null) return;
-        throw new ExoBackupException("ExoBackup.InsufficientPrivilege", ErrorKind.PermissionDenied,
-            $"{t.User} may not restore {t.Describe()}: it lacks {missing}. Nothing was changed.", t.Describe(),
-            $"Give -Credential of a role that has it, such as postgres or a DBA role with CREATEDB that is a member of '{owner}' (GRANT \"{owner}\" TO dba); eXo's user stays the owner of everything restored.");
+        throw Errors.InsufficientPrivilegePostgreSql(t.User, t.Describe(), missing, owner);
     }
 
     /// <summary>
@@ -310,8 +300,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
             cmd.Parameters.AddWithValue("n", t.Database);
             var n = Convert.ToInt64(cmd.ExecuteScalar());
             if (n > 0)
-                throw new ExoBackupException("ExoBackup.DatabaseInUse", ErrorKind.ResourceBusy,
-                    $"{n} session(s) are connected to {t.Describe()}; it cannot be replaced.", t.Describe(), "Stop eXo on every node (and other clients) first.");
+                throw Errors.DatabaseInUse(t.Describe(), n);
         }
         if (keepAs is null)
         {

@@ -71,22 +71,18 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
         {
             c.Dispose();
             // A login that never opened: refused credentials, a missing database, or no server at all.
-            throw e.Number is 18456 or 4060 ? Describe(e, t) : new ExoBackupException("ExoBackup.DatabaseUnreachable", ErrorKind.ConnectionError,
-                $"Cannot connect to SQL Server {t.Host}: {e.Message}", t.Describe(), "Check that the server runs and accepts TCP connections.", e);
+            throw e.Number is 18456 or 4060 ? Describe(e, t)
+                : Errors.DatabaseUnreachable($"Cannot connect to SQL Server {t.Host}: {e.Message}", t.Describe(), e, "over TCP, which SQL Server must accept");
         }
         return c;
     }
 
     static ExoBackupException Describe(SqlException e, DatabaseTarget t) => e.Number switch
     {
-        18456 => new("ExoBackup.DatabaseAuthenticationFailed", ErrorKind.AuthenticationError,
-            $"SQL Server {t.Host} refused login '{t.User}'.", t.Describe(), "Check the username and password of the datasource in conf/server.xml, or give -Credential.", e),
-        4060 => new("ExoBackup.DatabaseNotFound", ErrorKind.ObjectNotFound,
-            $"SQL Server {t.Host} has no database '{t.Database}' (or the login may not open it).", t.Describe(), "Check the datasource URL in conf/server.xml.", e),
-        3201 or 5 => new("ExoBackup.ServerPathDenied", ErrorKind.PermissionDenied,
-            $"SQL Server cannot write the backup file: {e.Message}", t.Describe(),
-            "Give the SQL Server service account (NT SERVICE\\MSSQLSERVER, or mssql on Linux) write access to -ServerPath.", e),
-        _ => new("ExoBackup.DatabaseError", ErrorKind.InvalidOperation, $"SQL Server {t.Host}: {e.Message}", t.Describe(), "Read the server's message.", e),
+        18456 => Errors.DatabaseAuthenticationFailed($"SQL Server {t.Host} refused login '{t.User}'.", t.Describe(), e),
+        4060 => Errors.DatabaseNotFound($"SQL Server {t.Host} has no database '{t.Database}' (or the login may not open it).", t.Describe(), e),
+        3201 or 5 => Errors.ServerPathDenied($"SQL Server cannot write the backup file: {e.Message}", t.Describe(), e),
+        _ => Errors.DatabaseError($"SQL Server {t.Host}: {e.Message}", t.Describe(), e),
     };
 
     public DatabaseProbe Probe(DatabaseTarget t, CancellationToken ct)
@@ -103,10 +99,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
     }
 
     /// <summary>SQL Server writes its backup file itself, on its own machine: without a folder there, nothing can be taken.</summary>
-    internal static ExoBackupException NoServerPath(string target) =>
-        new("ExoBackup.ServerPathRequired", ErrorKind.InvalidArgument,
-            "SQL Server writes its backup file itself: give -ServerBackupPath, a folder the SQL Server service account can write.", target,
-            "For example -ServerBackupPath /var/opt/mssql/backup (Linux) or D:\\Backup (Windows); if this machine can read it too, the file is copied into the snapshot.");
+    internal static ExoBackupException NoServerPath(string target) => Errors.ServerPathRequired(target);
 
     public PartRecord Dump(DatabaseTarget t, DatabaseProbe probe, SnapshotEntry s, string name, DumpOptions o, IOperationLog log, CancellationToken ct)
     {
@@ -147,8 +140,7 @@ public sealed class SqlServerAdapter : IDatabaseEngineAdapter
     }
 
     public string VerifyArchive(SnapshotEntry s, PartRecord part, IReadOnlyList<string> toolPaths, CancellationToken ct) =>
-        throw new ExoBackupException("ExoBackup.NeedsServer", ErrorKind.NotImplemented,
-            "A SQL Server backup is verified by the server (RESTORE VERIFYONLY): use Test-ExoSnapshot -Level Restore with the server reachable.", part.Name);
+        throw Errors.NeedsServer(part.Name);
 
     public DatabaseRestored Restore(DatabaseTarget t, SnapshotEntry s, PartRecord part, DatabaseRestoreOptions o, IOperationLog log, CancellationToken ct)
     {
