@@ -8,10 +8,10 @@ public static class DiskErrors
         || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
         || e.Message.Contains("not enough space", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>ExoBackup.DiskFull for a full disk, else ExoBackup.IOError, each with what to do about it.</summary>
-    public static ExoBackupException Failed(IOException e, string message, string? target, string whenFull, string otherwise)
-    {
-        var full = IsDiskFull(e);
-        return new ExoBackupException(full ? "ExoBackup.DiskFull" : "ExoBackup.IOError", ErrorKind.WriteError, message, target, full ? whenFull : otherwise, e);
-    }
+    /// <summary>ExoBackup.DiskFull for a full disk, else ExoBackup.IOError, in a command other than a part's backup (a restore, say).</summary>
+    public static ExoBackupException Failed(IOException e) => IsDiskFull(e) ? Errors.DiskFull(e) : Errors.IOError(e);
+
+    /// <summary>The same while a part was written into a snapshot of the repository.</summary>
+    public static ExoBackupException PartFailed(IOException e, string snapshotId, string snapshotPath) =>
+        IsDiskFull(e) ? Errors.DiskFullPart(snapshotId, snapshotPath, e) : Errors.IOErrorPart(snapshotId, snapshotPath, e);
 }

@@ -69,14 +69,12 @@ public abstract class ExoCmdlet : PSCmdlet, IDisposable
         catch (IOException e)
         {
             // An I/O failure the engine did not describe (a full disk during a restore, a vanished mount).
-            ThrowTerminatingError(ToErrorRecord(DiskErrors.Failed(e, e.Message, null,
-                "Free space on that disk and run the command again; nothing was replaced.", "Check the disk and the permissions, then run the command again.")));
+            ThrowTerminatingError(ToErrorRecord(DiskErrors.Failed(e)));
             throw;
         }
         catch (UnauthorizedAccessException e)
         {
-            ThrowTerminatingError(ToErrorRecord(new ExoBackupException("ExoBackup.AccessDenied", ErrorKind.PermissionDenied, e.Message, null,
-                "Run as an account that may read and write these files (eXo's files usually belong to the exo user).", e)));
+            ThrowTerminatingError(ToErrorRecord(Errors.AccessDenied(e)));
             throw;
         }
     }

@@ -28,9 +28,7 @@ public static class PartRunner
             foreach (var f in Directory.EnumerateFiles(snapshot.Path, "*", SearchOption.AllDirectories).Where(f => !before.Contains(f)))
                 try { File.Delete(f); } catch (IOException) { }
             if (e is IOException io)
-                throw DiskErrors.Failed(io, $"Writing snapshot {snapshot.Id} failed: {io.Message}", snapshot.Path,
-                    "Free space in the repository (Remove-ExoSnapshot applies retention), then take the part again.",
-                    "Check the repository's disk and permissions, then take the part again.");
+                throw DiskErrors.PartFailed(io, snapshot.Id, snapshot.Path);
             if (e is OperationCanceledException oce && oce.CancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException(
                     $"the part was not taken, and what it had written is removed; snapshot {snapshot.Id} stays open (take the part again, or abandon it with Remove-ExoSnapshot).", e, oce.CancellationToken);
