@@ -56,13 +56,28 @@ Describe 'Engine folders' {
 }
 
 Describe 'Error ids' {
-    It 'are each in the README''s table of errors' {
-        $ids = Get-ChildItem (Join-Path $RepoRoot 'src') -Filter *.cs -Recurse | Where-Object FullName -notmatch '[\\/](bin|obj)[\\/]' |
-            ForEach-Object { [regex]::Matches((Get-Content $_.FullName -Raw), '"ExoBackup\.([A-Za-z]+)"') } | ForEach-Object { $_.Groups[1].Value } | Where-Object { $_ -cne 'Engine' } | Sort-Object -Unique # "ExoBackup.Engine" names the assembly
-        $ids.Count | Should -BeGreaterThan 40
-        # A row names an id in full (`ExoBackup.X`) or, after a slash, by its short name (`X`).
-        $rows = [regex]::Matches($Readme, '(?m)^\| `ExoBackup\.[^|]*\|') | ForEach-Object Value
-        $named = $rows | ForEach-Object { [regex]::Matches($_, '`(?:ExoBackup\.)?([A-Za-z]+)`') } | ForEach-Object { $_.Groups[1].Value }
-        $ids | Where-Object { $_ -notin $named } | Should -BeNullOrEmpty
+    BeforeAll {
+        # Every id comes from the catalogue, one factory a situation: "ExoBackup.X" strings there.
+        $Catalogue = Join-Path $EngineDir 'Errors.cs'
+        $Sources = Get-ChildItem (Join-Path $RepoRoot 'src') -Filter *.cs -Recurse | Where-Object FullName -notmatch '[\\/](bin|obj)[\\/]'
+        function Get-ErrorId([string] $Text) {
+            [regex]::Matches($Text, '"ExoBackup\.([A-Za-z]+)"') | ForEach-Object { $_.Groups[1].Value } | Where-Object { $_ -cne 'Engine' } # "ExoBackup.Engine" names the assembly
+        }
+        $CatalogueIds = @(Get-ErrorId (Get-Content $Catalogue -Raw) | Sort-Object -Unique)
+        # A row names an id in full (`ExoBackup.X`) or, after a slash, by its short name (`X`), in its first column.
+        $Named = @([regex]::Matches($Readme, '(?m)^\| (`ExoBackup\.[^|]*)\|') | ForEach-Object { [regex]::Matches($_.Groups[1].Value, '`(?:ExoBackup\.)?([A-Za-z]+)`') } | ForEach-Object { $_.Groups[1].Value })
+    }
+
+    It 'are the catalogue''s: no other file names an id it lacks' {
+        $CatalogueIds.Count | Should -BeGreaterThan 40
+        $elsewhere = foreach ($f in $Sources | Where-Object FullName -ne $Catalogue) {
+            Get-ErrorId (Get-Content $f.FullName -Raw) | ForEach-Object { "$($f.Name): $_" }
+        }
+        $elsewhere | Where-Object { ($_ -split ': ')[1] -cnotin $CatalogueIds } | Should -BeNullOrEmpty
+    }
+
+    It 'are each in the README''s table of errors, which names no other' {
+        $CatalogueIds | Where-Object { $_ -cnotin $Named } | Should -BeNullOrEmpty
+        $Named | Where-Object { $_ -cnotin $CatalogueIds } | Should -BeNullOrEmpty
     }
 }
