@@ -139,9 +139,7 @@ public sealed class MySqlAdapter : IDatabaseEngineAdapter
         }
         var end = Encoding.UTF8.GetString(tail, 0, tailLength);
         if (!end.Contains(CompletionMarker, StringComparison.Ordinal))
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
-                $"The dump of {t.Describe()} by {tool.Name} does not end with \"{CompletionMarker}\": it was cut short.", t.Describe(),
-                "Run the tool by hand to see why; the part was not recorded.");
+            throw Errors.DumpIncomplete($"The dump of {t.Describe()} by {tool.Name} does not end with \"{CompletionMarker}\": it was cut short.", t.Describe(), tool.Name);
         var part = new PartRecord { Component = "Database", Name = name, Tool = tool.Name, ToolVersion = toolVersion?.ToString() ?? "" };
         part.Database.Format = "sql+zstd";
         part.Database.Dump = rel;
