@@ -406,6 +406,34 @@ public static class Errors
             $"Snapshot {id} cannot be removed: {string.Join(", ", dependents)} depend(s) on it.", id,
             "Remove the dependent snapshots first (newest first), or use a retention policy, which keeps chains whole.");
 
+    // --- Scheduled runbooks ---
+
+    /// <summary>A -Name that cannot name a systemd unit.</summary>
+    public static ExoBackupException InvalidArgumentUnitName(string name) =>
+        new("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
+            $"'{name}' cannot name a systemd unit here: letters, digits, '_', '.' and '-' only.", name, "Give a -Name such as exobackup-nightly.");
+
+    /// <summary>A calendar event of several lines (each would add lines to the timer).</summary>
+    public static ExoBackupException InvalidArgumentCalendar(string onCalendar) =>
+        new("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
+            "The calendar event holds a control character.", onCalendar, "Give one line, such as '*-*-* 02:15:00'.");
+
+    /// <summary>A runbook argument of several lines (each would add lines to the unit).</summary>
+    public static ExoBackupException InvalidArgumentRunbookLine() =>
+        new("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
+            "A runbook argument holds a control character (a line break would add lines to the unit).", null, "Give each argument on one line.");
+
+    /// <summary>The runbook to schedule does not exist.</summary>
+    public static ExoBackupException ScriptNotFound(string script) =>
+        new("ExoBackup.ScriptNotFound", ErrorKind.ObjectNotFound, $"The runbook '{script}' does not exist.", script,
+            "Give the path of a runbook, such as a copy of examples/Invoke-NightlyBackup.ps1.");
+
+    /// <summary>As root, the runbook to schedule (or a folder above it) could be changed by another account (<paramref name="why"/>).</summary>
+    public static ExoBackupException UnsafeScriptOwnerRunbook(string script, string why) =>
+        new("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
+            $"The runbook '{script}' would run as root every night, but {why}: another account could change what root runs.", script,
+            "Keep the runbook where only root can write (for example /usr/local/sbin or /etc/exobackup), owned by root, mode 0755 or 0700.");
+
     // --- Databases and tools ---
 
     /// <summary>The database server does not answer; <paramref name="check"/> adds what to check for its engine.</summary>

@@ -33,11 +33,9 @@ public static class SystemdSchedule
     public static ScheduleUnits Render(ScheduleRequest r)
     {
         if (!System.Text.RegularExpressions.Regex.IsMatch(r.Name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$"))
-            throw new ExoBackupException("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
-                $"'{r.Name}' cannot name a systemd unit here: letters, digits, '_', '.' and '-' only.", r.Name, "Give a -Name such as exobackup-nightly.");
+            throw Errors.InvalidArgumentUnitName(r.Name);
         if (r.OnCalendar.Any(char.IsControl))
-            throw new ExoBackupException("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
-                "The calendar event holds a control character.", r.OnCalendar, "Give one line, such as '*-*-* 02:15:00'.");
+            throw Errors.InvalidArgumentCalendar(r.OnCalendar);
         var exec = string.Join(' ', r.Pwsh.Concat(["-NoProfile", "-NonInteractive", "-File", r.Script]).Concat(r.Arguments).Select(Quote));
         var service = new StringBuilder()
             .Append("# Written by ExoBackup's Register-ExoBackupSchedule.\n")
@@ -77,20 +75,16 @@ public static class SystemdSchedule
     public static void CheckScript(string script)
     {
         if (!File.Exists(script))
-            throw new ExoBackupException("ExoBackup.ScriptNotFound", ErrorKind.ObjectNotFound, $"The runbook '{script}' does not exist.", script,
-                "Give the path of a runbook, such as a copy of examples/Invoke-NightlyBackup.ps1.");
+            throw Errors.ScriptNotFound(script);
         if (FileStatReader.IsRoot && TrustedPath.FirstUnsafe(script) is { } why)
-            throw new ExoBackupException("ExoBackup.UnsafeScriptOwner", ErrorKind.PermissionDenied,
-                $"The runbook '{script}' would run as root every night, but {why}: another account could change what root runs.", script,
-                "Keep the runbook where only root can write (for example /usr/local/sbin or /etc/exobackup), owned by root, mode 0755 or 0700.");
+            throw Errors.UnsafeScriptOwnerRunbook(script, why);
     }
 
     /// <summary>One word of ExecStart: double-quoted with \ and " escaped, and systemd's % and $ doubled.</summary>
     static string Quote(string word)
     {
         if (word.Any(char.IsControl))
-            throw new ExoBackupException("ExoBackup.InvalidArgument", ErrorKind.InvalidArgument,
-                "A runbook argument holds a control character (a line break would add lines to the unit).", null, "Give each argument on one line.");
+            throw Errors.InvalidArgumentRunbookLine();
         return "\"" + Escape(word).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("$", "$$") + "\"";
     }
 
