@@ -579,6 +579,12 @@ public static class Errors
     public static ExoBackupException ArchiveIncomplete(string message, string archivePath) =>
         new("ExoBackup.ArchiveIncomplete", ErrorKind.InvalidData, message, archivePath, "The archive is damaged: restore another snapshot.");
 
+    /// <summary>A trial restore (Test-ExoSnapshot -Level Restore) needs more room than its scratch folder has.</summary>
+    public static ExoBackupException ScratchTooSmall(string snapshotId, string folder, long needed, long free) =>
+        new("ExoBackup.ScratchTooSmall", ErrorKind.ResourceUnavailable,
+            $"A trial restore of {snapshotId} needs about {Units.Bytes(needed)} in {folder}, which has {Units.Bytes(free)} free. Nothing was written.", folder,
+            "Give -ScratchPath on a disk with room (not a small tmpfs such as /tmp often is), or test at -Level Archive, which writes nothing.");
+
     /// <summary>The staging folder of a restore already exists.</summary>
     public static ExoBackupException RestoreStagingExists(string staging) =>
         new("ExoBackup.RestoreStagingExists", ErrorKind.ResourceBusy, $"'{staging}' already exists (another restore?).", staging,

@@ -135,9 +135,7 @@ public static class SnapshotTest
         IO.PrivateFiles.CreateDirectory(folder);
         var free = new DriveInfo(Path.GetFullPath(folder)).AvailableFreeSpace;
         if (free < needed + needed / 20)
-            throw new ExoBackupException("ExoBackup.ScratchTooSmall", ErrorKind.ResourceUnavailable,
-                $"A trial restore of {snapshot.Id} needs about {Units.Bytes(needed)} in {folder}, which has {Units.Bytes(free)} free. Nothing was written.", folder,
-                "Give -ScratchPath on a disk with room (not a small tmpfs such as /tmp often is), or test at -Level Archive, which writes nothing.");
+            throw Errors.ScratchTooSmall(snapshot.Id, folder, needed, free);
     }
 
     static VerifyFinding ScratchDatabase(SnapshotEntry snapshot, PartRecord part, PlatformInfo? platform, string? server, string? user, string? password,
