@@ -76,6 +76,14 @@ Describe 'Error ids' {
         $elsewhere | Where-Object { ($_ -split ': ')[1] -cnotin $CatalogueIds } | Should -BeNullOrEmpty
     }
 
+    It 'are made by the catalogue alone' {
+        # new ExoBackupException(…) or a target-typed new("ExoBackup.X", …) anywhere but the catalogue and the exception itself.
+        $made = foreach ($f in $Sources | Where-Object { $_.FullName -ne $Catalogue -and $_.Name -ne 'ExoBackupException.cs' }) {
+            Select-String -LiteralPath $f.FullName -Pattern 'new ExoBackupException\(|new\("ExoBackup\.' | ForEach-Object { "$($f.Name):$($_.LineNumber)" }
+        }
+        $made | Should -BeNullOrEmpty
+    }
+
     It 'are each in the README''s table of errors, which names no other' {
         $CatalogueIds | Where-Object { $_ -cnotin $Named } | Should -BeNullOrEmpty
         $Named | Where-Object { $_ -cnotin $CatalogueIds } | Should -BeNullOrEmpty

@@ -87,8 +87,7 @@ public static class DatabaseBackupService
     {
         var recorded = part.Database;
         if (recorded.Engine is not { } engine)
-            throw new ExoBackupException("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData,
-                $"The database part {part.Key} names no known engine.", part.Key, "Run Test-ExoSnapshot; restore another snapshot.");
+            throw Errors.RepositoryCorrupt($"The database part {part.Key} names no known engine.", part.Key);
         var names = recorded.Datasources ?? [];
         var ds = platform?.Datasources.FirstOrDefault(d => names.Contains(d.Name) && d.Engine == engine);
         string host;
@@ -103,9 +102,9 @@ public static class DatabaseBackupService
         }
         else if (ds is not null) (host, port) = (ds.Host ?? "localhost", ds.Port ?? DatabaseTarget.DefaultPort(engine));
         else
-            throw new ExoBackupException("ExoBackup.DatabaseTargetUnknown", ErrorKind.ObjectNotFound,
+            throw Errors.DatabaseTargetUnknown(
                 $"The platform has no {engine} datasource {string.Join(", ", names)} to restore {recorded.DatabaseName} into: the server recorded in the snapshot is never used, as whoever can write the repository could name any.",
-                part.Key, "Give -Platform, the bundle whose server.xml names the server, or -Server host[:port] with -Credential.");
+                part.Key);
         var from = $"{recorded.Host}:{recorded.Port}";
         if (server is null && from != $"{host}:{port}")
             log?.Warning($"{part.Key} was taken from {from}; it goes to {host}:{port}, the server of the platform's datasource (-Server chooses another).");

@@ -130,10 +130,8 @@ public static class DatabaseEngines
         DatabaseEngine.PostgreSql => new PostgreSqlAdapter(),
         DatabaseEngine.MySql => new MySqlAdapter(),
         DatabaseEngine.SqlServer => new SqlServerAdapter(),
-        DatabaseEngine.Oracle => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
-            "Oracle databases are not backed up by ExoBackup.", engine, "Use Oracle's own tools: RMAN for a physical backup, or Data Pump (expdp) for a logical one."),
-        _ => throw new ExoBackupException("ExoBackup.NotSupported", ErrorKind.NotImplemented,
-            $"Databases of engine {engine} cannot be backed up.", engine, "Back it up with its own tools."),
+        DatabaseEngine.Oracle => throw Errors.NotSupportedOracle(engine),
+        _ => throw Errors.NotSupported(engine),
     };
 
     /// <summary>The name a replaced database is kept under: &lt;db&gt;_pre_restore_&lt;stamp&gt;, the database cut to fit.</summary>

@@ -134,7 +134,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         // A dump that exited 0 but is empty or cut short is not a backup.
         var files = directory ? Directory.GetFiles(output).Select(f => Path.GetRelativePath(s.Path, f)).Order(StringComparer.Ordinal).ToList() : [rel];
         if (files.Count == 0 || files.Sum(f => new FileInfo(Path.Combine(s.Path, f)).Length) == 0)
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData, $"pg_dump of {t.Describe()} wrote nothing.", t.Describe(), "Run pg_dump by hand to see why.");
+            throw Errors.DumpIncomplete($"pg_dump of {t.Describe()} wrote nothing.", t.Describe(), "pg_dump");
         var part = new PartRecord { Component = "Database", Name = name, Tool = "pg_dump", ToolVersion = toolVersion?.ToString() ?? "" };
         part.Database.Format = directory ? "directory" : "custom";
         part.Database.Dump = rel;
@@ -145,8 +145,7 @@ public sealed class PostgreSqlAdapter : IDatabaseEngineAdapter
         listed ??= ListTableData(output, rel, o.ToolPaths, ct);
         var missing = probe.Tables.Select(x => x.Table).Where(x => !listed.Contains(x)).ToList();
         if (missing.Count > 0)
-            throw new ExoBackupException("ExoBackup.DumpIncomplete", ErrorKind.InvalidData,
-                $"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "Run pg_dump by hand to see why.");
+            throw Errors.DumpIncomplete($"The dump of {t.Describe()} lacks the data of {missing.Count} table(s), e.g. {missing[0]}.", t.Describe(), "pg_dump");
         part.Files = DatabaseEngines.Files(s, files);
         DatabaseEngines.Record(part, t, probe);
         return part;

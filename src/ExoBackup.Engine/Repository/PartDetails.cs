@@ -74,8 +74,7 @@ public abstract class PartDetails
     internal static ExoBackupException Missing(string partKey, string key) => Corrupt(partKey, $"it has no {key}");
 
     static ExoBackupException Corrupt(string partKey, string what) =>
-        new("ExoBackup.RepositoryCorrupt", ErrorKind.InvalidData, $"The part record {partKey} is damaged or was altered: {what}.", partKey,
-            "Run Test-ExoSnapshot on the snapshot, and restore another snapshot.");
+        Errors.RepositoryCorrupt($"The part record {partKey} is damaged or was altered: {what}.", partKey);
 
     /// <summary>A recorded value as an error shows it: short, without control characters.</summary>
     static string Shown(string value)

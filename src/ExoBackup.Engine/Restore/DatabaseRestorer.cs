@@ -30,8 +30,7 @@ public sealed class DatabaseRestorer : IComponentRestorer
     {
         var parts = Parts(snapshot);
         if (r.Database is not null && parts.Count > 1)
-            throw new ExoBackupException("ExoBackup.AmbiguousDatabase", ErrorKind.InvalidArgument,
-                $"Snapshot {snapshot.Id} holds {parts.Count} databases; -Database renames only one.", snapshot.Id, "Restore them one by one with -Datasource.");
+            throw Errors.AmbiguousDatabase(snapshot.Id, parts.Count);
         var plan = parts.Select(p => (Part: p, Target: DatabaseBackupService.TargetOf(p, r.Platform, r.Server, r.Database, r.User, r.Password, log))).ToList();
         foreach (var (_, t) in plan) DatabaseEngines.For(t.Engine).Probe(t with { Database = t.Engine == DatabaseEngine.PostgreSql ? "postgres" : t.Engine == DatabaseEngine.SqlServer ? "master" : "" }, ct);
         var staged = new Staged(snapshot, r, log, ct);

@@ -580,8 +580,7 @@ public static class TreeRestore
 
     static PartRecord PartOf(SnapshotEntry s, string component) =>
         s.Manifest.Parts.FirstOrDefault(p => p.Component == component && p.IsTree && p.Tree is { Archive: not null, Index: not null })
-        ?? throw new ExoBackupException("ExoBackup.PartNotFound", ErrorKind.ObjectNotFound,
-            $"Snapshot {s.Id} has no {component} part.", s.Id, "Pick a snapshot that holds it (Get-ExoSnapshot shows the parts).");
+        ?? throw Errors.PartNotFound(s.Id, component);
 
     /// <summary>A restored file's owner, mode and mtime, on its descriptor once it is written.</summary>
     static void ApplyMetadata(FileStream file, string shown, IndexEntry e, MetadataPolicy policy)
