@@ -28,13 +28,13 @@ public static class Errors
     public static ExoBackupException ConfigurationMalformedXml(string file, XmlException e) =>
         new("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
             $"'{file}' is not well-formed XML (line {e.LineNumber}, position {e.LinePosition}): {e.Message}", file,
-            "Fix the XML (Tomcat would not start with it either), or point -Path at the right bundle.", e);
+            "Fix the XML (Tomcat would not start with it either), or point -Platform at the right bundle.", e);
 
     /// <summary>server.xml's root is not Tomcat's &lt;Server&gt;.</summary>
     public static ExoBackupException ConfigurationMalformedRoot(string file, string? found, int line) =>
         new("ExoBackup.ConfigurationMalformed", ErrorKind.InvalidData,
             $"'{file}' has no <Server> root element (found <{found}>, line {line}); expected Tomcat's server.xml.", file,
-            "Point -Path at an eXo Tomcat bundle whose conf/server.xml is Tomcat's.");
+            "Point -Platform at an eXo Tomcat bundle whose conf/server.xml is Tomcat's.");
 
     /// <summary>server.xml's shutdown port is not a number.</summary>
     public static ExoBackupException ConfigurationMalformedPort(string file, int line, string? port) =>
@@ -134,11 +134,11 @@ public static class Errors
         new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied, $"'{path}' {what}", path,
             "The folder it is in belongs to another account, which changed it while the restore ran: find out what did, then restore again.");
 
-    /// <summary>A -Path restore meets a link in the live tree (before any file is written, or <paramref name="during"/> the writing).</summary>
+    /// <summary>An -Include restore meets a link in the live tree (before any file is written, or <paramref name="during"/> the writing).</summary>
     public static ExoBackupException UnsafeRestoreTargetLiveLink(string path, bool during) =>
         new("ExoBackup.UnsafeRestoreTarget", ErrorKind.PermissionDenied,
-            $"'{path}' is a link, which could point anywhere: a -Path restore writes through no link of the live tree; {(during ? "the files before it were restored, none through it" : "nothing was restored")}.",
-            path, "Put the folder the link stands for in its place (or remove the link) and restore again, or restore the whole tree without -Path.");
+            $"'{path}' is a link, which could point anywhere: an -Include restore writes through no link of the live tree; {(during ? "the files before it were restored, none through it" : "nothing was restored")}.",
+            path, "Put the folder the link stands for in its place (or remove the link) and restore again, or restore the whole tree without -Include.");
 
     /// <summary>MySQL: the user may not create the staging database a restore needs.</summary>
     public static ExoBackupException InsufficientPrivilegeMySql(string message, string target, Exception inner) =>
@@ -169,11 +169,11 @@ public static class Errors
 
     // --- Stopping and starting eXo ---
 
-    /// <summary>eXo did not stop within the timeout and -Force was not given.</summary>
+    /// <summary>eXo did not stop within the timeout and -Kill was not given.</summary>
     public static ExoBackupException StopTimeout(string home, int? pid, TimeSpan timeout) =>
         new("ExoBackup.StopTimeout", ErrorKind.OperationTimeout,
             $"eXo at {home} (PID {pid}) did not stop within {timeout.TotalSeconds:0} s.", home,
-            "Give it more time with -Timeout, or use -Force to kill it after the timeout.");
+            "Give it more time with -Timeout, or use -Kill to kill it after the timeout.");
 
     /// <summary>eXo's process survived SIGKILL.</summary>
     public static ExoBackupException StopFailed(string home, int? pid) =>
@@ -189,7 +189,7 @@ public static class Errors
     /// <summary>The bundle has no start script.</summary>
     public static ExoBackupException StartScriptNotFound(string script) =>
         new("ExoBackup.StartScriptNotFound", ErrorKind.ObjectNotFound, $"'{script}' not found.", script,
-            "eXo bundles keep start_eXo.sh/.bat at their root; check -Path.");
+            "eXo bundles keep start_eXo.sh/.bat at their root; check -Platform.");
 
     /// <summary>The start script could not be run at all.</summary>
     public static ExoBackupException StartFailedLaunch(string script, string home) =>
@@ -266,16 +266,16 @@ public static class Errors
             $"The repository is locked for another snapshot ({holder}); {id} cannot be completed now.", id,
             "Complete or remove the snapshot that holds the lock first.");
 
-    /// <summary>The lock's process is gone (or the lock cannot be read); -Force breaks it.</summary>
+    /// <summary>The lock's process is gone (or the lock cannot be read); -BreakLock breaks it.</summary>
     public static ExoBackupException RepositoryLockStale(string root, string holder) =>
         new("ExoBackup.RepositoryLockStale", ErrorKind.ResourceBusy,
             $"The repository '{root}' is locked by a process that no longer runs ({holder}).", root,
-            "Make sure no backup runs there, then use New-ExoSnapshot -Force (or Backup-ExoPlatform -Force) to break the stale lock; its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
+            "Make sure no backup runs there, then use New-ExoSnapshot -BreakLock (or Backup-ExoPlatform -BreakLock) to break the stale lock; its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");
 
     /// <summary>This session already has a snapshot open in the repository.</summary>
     public static ExoBackupException SnapshotStillOpen(string snapshot, string root) =>
         new("ExoBackup.SnapshotStillOpen", ErrorKind.ResourceBusy, $"Snapshot {snapshot} is still open in this session.", root,
-            "Complete it with Complete-ExoSnapshot, or abandon it with Remove-ExoSnapshot, or use New-ExoSnapshot -Force to abandon it.");
+            "Complete it with Complete-ExoSnapshot, or abandon it with Remove-ExoSnapshot, or use New-ExoSnapshot -BreakLock to abandon it.");
 
     /// <summary>The repository has no snapshot of that id (among the complete ones only, unless <paramref name="includeIncomplete"/>).</summary>
     public static ExoBackupException SnapshotNotFound(string id, string root, bool includeIncomplete = true) =>

@@ -266,7 +266,7 @@ public sealed partial class SnapshotRepository
             if (RepositoryLock.IsStale(owner))
             {
                 // A lock of this host whose process is gone cannot be anybody's: the next night goes on by
-                // itself. Another host's (stale by age) or an unreadable one needs -Force.
+                // itself. Another host's (stale by age) or an unreadable one needs -BreakLock.
                 if (!breakStale && !RepositoryLock.IsLeftByDeadLocalProcess(owner))
                     throw Errors.RepositoryLockStale(Root, RepositoryLock.Describe(owner));
                 log.Warning($"Breaking the stale lock of {RepositoryLock.Describe(owner)}: that process is gone. Its unfinished snapshot stays as .partial until Remove-ExoSnapshot -IncompleteOlderThan removes it.");

@@ -8,7 +8,7 @@ namespace ExoBackup.Engine.Restore;
 /// Restores the database parts. Staging restores each dump into a staging database beside its target
 /// (&lt;db&gt;_exobackup_staged_&lt;time&gt;), so a failure, Ctrl+C or a kill during the long part leaves every
 /// database in place untouched; Commit swaps them in (renames), keeping each replaced database as
-/// &lt;db&gt;_pre_restore_&lt;time&gt; unless -Force. SQL Server restores in place at Commit (its database
+/// &lt;db&gt;_pre_restore_&lt;time&gt; unless -DiscardReplaced. SQL Server restores in place at Commit (its database
 /// files would need new names to stage). Databases commit before the file trees.
 /// </summary>
 public sealed class DatabaseRestorer : IComponentRestorer

@@ -28,7 +28,7 @@ public sealed class TreeRestoreOptions
     /// As root: the uid that must own a target taken from the bundle's settings (its owner's), and which
     /// targets the operator named himself (-DataDir). The eXo account writes those settings
     /// (EXO_DATA_DIR, exo.properties), and a snapshot may name the bundle: without this, a restore could
-    /// be steered to replace, and with -Force delete, any folder of root's.
+    /// be steered to replace, and with -DiscardReplaced delete, any folder of root's.
     /// </summary>
     public int? SettingsOwnerUid { get; init; }
     public Func<string, bool> NamedByOperator { get; init; } = _ => false;
@@ -50,7 +50,7 @@ public sealed class TreeRestoreOptions
 /// the staging folder is made there 0700 under an unpredictable name and opened O_NOFOLLOW right
 /// after, everything in it is made relative to its folder's descriptor, owners, modes and times are
 /// set on descriptors (a link's with AT_SYMLINK_NOFOLLOW), and the commit renames in the parent only
-/// what fstatat shows is the entry made. With -Path the live tree is walked one name at a time
+/// what fstatat shows is the entry made. With -Include the live tree is walked one name at a time
 /// (O_NOFOLLOW|O_DIRECTORY) and a link on the way is refused before anything is written.
 /// </summary>
 public static class TreeRestore
@@ -107,7 +107,7 @@ public static class TreeRestore
                     if (uid != owner)
                         throw Errors.UnsafeRestoreTarget(plan.Target, uid, owner);
                 }
-            // -Path: every folder on the way to every file, in the live tree, before anything is written.
+            // -Include: every folder on the way to every file, in the live tree, before anything is written.
             foreach (var plan in plans.Where(x => filter is not null))
                 staged.Slots[plan.Target].CheckLive(plan.List.Select(e => PartsBelow(plan.Prefix, e.Path)), IsFileRoot(plan.List, plan.Prefix));
             foreach (var plan in plans.Where(x => filter is not null)) staged.Slots[plan.Target].OpenLive(IsFileRoot(plan.List, plan.Prefix));
@@ -123,7 +123,7 @@ public static class TreeRestore
             foreach (var (prefix, list, target) in plans.OrderByDescending(x => x.Target.Length).ThenBy(x => x.Prefix, StringComparer.Ordinal))
             {
                 using var dest = staged.DestFor(target, ContainerOf(target), IsFileRoot(list, prefix));
-                // Where the files will be written: beside the target (a staged restore) or in it (-Path).
+                // Where the files will be written: beside the target (a staged restore) or in it (-Include).
                 if (IsCaseInsensitive(dest.Probe)) RefuseCaseClashes(list);
                 var policy = new MetadataPolicy(o, ContainerOf(target) is null ? staged.Slots[target].Owner() : OwnerOfNearest(target));
                 var (files, bytes) = Materialize(component, prefix, index.Header.RootStat, dest, list, archives, policy, o, log, ct);
@@ -155,7 +155,7 @@ public static class TreeRestore
             // Swap every root in; on a failure put back what was swapped so far.
             var swapped = new List<Slot>();
             // The staged trees reach the disk before they replace anything (a power cut after the swap
-            // would otherwise leave empty files and, with -Force, no old copy).
+            // would otherwise leave empty files and, with -DiscardReplaced, no old copy).
             foreach (var s in Roots.Where(r => r.Container is null)) Slots[s.Target].Parent!.SyncFileSystem();
             try
             {
@@ -207,7 +207,7 @@ public static class TreeRestore
             Slots.Clear();
         }
 
-        /// <summary>Where one root is written: its staging folder (or, nested, a folder inside its container's), the staging file of a root that is a file, or with -Path the live target.</summary>
+        /// <summary>Where one root is written: its staging folder (or, nested, a folder inside its container's), the staging file of a root that is a file, or with -Include the live target.</summary>
         internal Dest DestFor(string target, string? container, bool rootIsFile)
         {
             if (inPlace)
@@ -247,7 +247,7 @@ public static class TreeRestore
 
     /// <summary>
     /// Where Materialize writes one root: below <see cref="Folder"/> (a staging folder, or the live
-    /// target with -Path), or, for a root that is a file, as <see cref="FileName"/> in it. <see cref="Shown"/>
+    /// target with -Include), or, for a root that is a file, as <see cref="FileName"/> in it. <see cref="Shown"/>
     /// is its path in messages, <see cref="Probe"/> the folder whose file system is probed for case.
     /// </summary>
     internal sealed class Dest(WritableFolder folder, string? fileName, string shown, WritableFolder probe, Slot? live, Action<FileStat>? made, params IDisposable[] owned) : IDisposable
@@ -266,7 +266,7 @@ public static class TreeRestore
     /// <summary>
     /// A target not inside another's: its parent, opened once, and what the restore made there: the
     /// staging folder (or file) under an unpredictable name, with the device and inode it was made
-    /// with; with -Path, the live target and the folder the files it replaces are kept in.
+    /// with; with -Include, the live target and the folder the files it replaces are kept in.
     /// </summary>
     internal sealed class Slot : IDisposable
     {
@@ -295,7 +295,7 @@ public static class TreeRestore
         public WritableFolder? Staging { get; private set; }
         /// <summary>What the staging entry was made as: the commit swaps in only that.</summary>
         public FileStat? Created { get; set; }
-        /// <summary>What the commit moved aside as KeptName: what -Force deletes, and only that.</summary>
+        /// <summary>What the commit moved aside as KeptName: what -DiscardReplaced deletes, and only that.</summary>
         FileStat? _keptEntry;
         /// <summary>-Path: the live target folder.</summary>
         public WritableFolder? Live { get; private set; }
@@ -322,7 +322,7 @@ public static class TreeRestore
         }
 
         /// <summary>
-        /// -Path, before anything is written: the live target, and below it the folders on the way to
+        /// -Include, before anything is written: the live target, and below it the folders on the way to
         /// every entry, each opened O_NOFOLLOW from the one above. A link on the way is refused, naming it.
         /// </summary>
         public void CheckLive(IEnumerable<string[]> entries, bool rootIsFile)
@@ -358,7 +358,7 @@ public static class TreeRestore
         static ExoBackupException LinkOnTheWay(string path, bool during) => Errors.UnsafeRestoreTargetLiveLink(path, during);
 
         /// <summary>
-        /// -Path: a file or link of the live tree that a restored file replaces goes, by renameat between
+        /// -Include: a file or link of the live tree that a restored file replaces goes, by renameat between
         /// the two folders' descriptors, to the same place under &lt;target&gt;.pre-restore-&lt;time&gt; (made as needed).
         /// </summary>
         public void KeepAside(WritableFolder folder, string name, string[] parts)
@@ -430,7 +430,7 @@ public static class TreeRestore
             catch (IOException) { return false; }
         }
 
-        /// <summary>-Force: deletes what the commit moved aside, through descriptors, if it is still that; false when something else has the name.</summary>
+        /// <summary>-DiscardReplaced: deletes what the commit moved aside, through descriptors, if it is still that; false when something else has the name.</summary>
         public bool DeleteKept() => _keptEntry is null || Parent!.Delete(KeptName, _keptEntry);
 
         /// <summary>
@@ -470,7 +470,7 @@ public static class TreeRestore
     {
         // Folders are 0700 until their own metadata is applied last, files are created with their final
         // permission bits: no other user can open a restored secret (the codec key) while it is written.
-        // With -Path the live tree's folders are used as they are, and those missing made as mkdir -p did.
+        // With -Include the live tree's folders are used as they are, and those missing made as mkdir -p did.
         using var cursor = new FolderCursor(dest.Folder, dest.Live is null ? WritableFolder.PrivateMode : WritableFolder.DefaultFolderMode, dest.Live is { } live ? live.Blocked : null);
         // The folder an entry goes in and its name there; the root itself is the destination (a file root: FileName in it).
         (WritableFolder Folder, string Name, string[] Parts) Place(string path)
