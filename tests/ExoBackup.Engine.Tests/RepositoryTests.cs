@@ -52,7 +52,7 @@ public class RepositoryTests : IDisposable
         Assert.Equal("ExoBackup.RepositoryLocked", busy.ErrorId);
         Assert.Contains("PID 1", busy.Message);
 
-        // A lock of this host whose process is gone: broken without -Force, with a warning (the next night goes on by itself).
+        // A lock of this host whose process is gone: broken without -BreakLock, with a warning (the next night goes on by itself).
         var dead = new LockOwner { Host = Environment.MachineName, Pid = 4194000, Created = DateTimeOffset.UtcNow, Snapshot = s.Id };
         File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(dead, SnapshotManifest.Json));
         var log = new WarningLog();
@@ -63,12 +63,12 @@ public class RepositoryTests : IDisposable
         Assert.Empty(repo.List(false));
         repo.RemovePartial(s2.Id);
 
-        // Another host's lock not refreshed for longer than StaleAfter: stale, but only -Force breaks it.
+        // Another host's lock not refreshed for longer than StaleAfter: stale, but only -BreakLock breaks it.
         var elsewhere = new LockOwner { Host = "another-host", Pid = 4194000, Snapshot = s.Id, Refreshed = DateTimeOffset.UtcNow - RepositoryLock.StaleAfter * 2 };
         File.WriteAllText(Path.Combine(repo.Root, RepositoryLock.FileName), JsonSerializer.Serialize(elsewhere, SnapshotManifest.Json));
         var stale = Assert.Throws<ExoBackupException>(() => repo.Begin(SnapshotType.Full, p, false, NullOperationLog.Instance));
         Assert.Equal("ExoBackup.RepositoryLockStale", stale.ErrorId);
-        Assert.Contains("-Force", stale.RecommendedAction);
+        Assert.Contains("-BreakLock", stale.RecommendedAction); // the switch that breaks it (it was -Force)
         Assert.Contains("Remove-ExoSnapshot -IncompleteOlderThan", stale.RecommendedAction);
         repo.RemovePartial(repo.Begin(SnapshotType.Full, p, true, NullOperationLog.Instance).Id);
     }
