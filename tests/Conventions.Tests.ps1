@@ -171,8 +171,9 @@ Describe 'Ctrl+C' {
     It 'says what state it left: the snapshot abandoned and removed, or completed just before the stop' {
         $big = New-Bundle 'exo-ctrlc' -FileCount 3000 -LargeFileCount 3 -LargeFileMB 20
         $repo = "$Root/repo-ctrlc"
-        $p = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($big.Home)' -Repository '$repo' -Component DataDir, Configuration" -NoWait
-        # Ctrl+C once the snapshot is open (its .partial folder exists), as an admin would press it mid-backup.
+        $p = Invoke-FreshPwsh "Import-Module '$env:EXOBACKUP_MODULE'; Backup-ExoPlatform -Platform '$($big.Home)' -Repository '$repo' -Component DataDir, Configuration -CompressionLevel 19" -NoWait
+        # Ctrl+C once the snapshot is open (its .partial folder exists), as an admin would press it mid-backup;
+        # zstd -19 makes the backup last long enough here for the signal to come before its end.
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while (-not (Get-ChildItem $repo -Filter '*.partial' -ErrorAction Ignore) -and -not $p.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         kill -INT $p.Id
