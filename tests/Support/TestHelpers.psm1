@@ -32,6 +32,8 @@ function Invoke-FreshPwsh {
     -Prefix runs it through another command first (setpriv, to take root's read-everything right away).
     #>
     param([Parameter(Mandatory)] [string] $Script, [switch] $NoWait, [string[]] $Prefix = @())
+    # Plain text: no ANSI escapes in what tests match, nor in a failure message (Pester's JUnit export refuses them).
+    $Script = "`$PSStyle.OutputRendering = 'PlainText'; " + $Script
     $exe = [System.Environment]::ProcessPath
     $args = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }) + @('-NoProfile', '-NonInteractive', '-Command', $Script)
     if ($Prefix) { $args = @($Prefix | Select-Object -Skip 1) + @($exe) + $args; $exe = $Prefix[0] }
