@@ -36,12 +36,14 @@ public class PlatformProcessTests
     [Fact]
     public void Port_answers_only_when_something_listens()
     {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        Assert.True(PlatformProcess.PortAnswers("127.0.0.1", port));
-        l.Stop();
+        // The port stays bound by this socket throughout: while it does not listen, connections are
+        // refused and no other test can take the port (a listener stopped then probed raced with them).
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
         Assert.False(PlatformProcess.PortAnswers("127.0.0.1", port));
+        s.Listen();
+        Assert.True(PlatformProcess.PortAnswers("127.0.0.1", port));
     }
 }
 
