@@ -66,15 +66,7 @@ function Invoke-Sh([string] $Command) {
 }
 # Runs ExoBackup in a fresh pwsh; prints the step's seconds (engine only) and the process's peak memory.
 function Exo([string] $Script) {
-    $r = Invoke-FreshPwsh @"
-`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'
-Import-Module '$module'
-`$w = [System.Diagnostics.Stopwatch]::StartNew()
-$Script
-`$w.Stop()
-`$hwm = (Get-Content /proc/self/status | Where-Object { `$_ -like 'VmHWM:*' }) -replace '\D', ''
-"RESULT `$(`$w.Elapsed.TotalSeconds) `$hwm"
-"@
+    $r = Invoke-FreshPwsh (Step $Script)
     $line = ($r.Output -split "`n" | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1)
     if ($r.ExitCode -ne 0 -or -not $line) { throw "ExoBackup step failed: $($r.Output)" }
     $parts = $line.Trim().Split(' ')
@@ -102,9 +94,9 @@ function Invoke-Process([string] $Script) {
     $peak = if ($gnuTime -and (Test-Path $rss)) { [math]::Round([double](Get-Content $rss | Select-Object -Last 1) / 1024) }
     [pscustomobject]@{ Seconds = $w.Elapsed.TotalSeconds; Engine = $null; PeakMB = $peak; Output = ($out | Out-String) }
 }
-# ExoBackup as a nightly job runs it: pwsh -NoProfile -File of a script; the engine's seconds inside it too.
-function Invoke-ExoProcess([string] $Script) {
-    Set-Content "$WorkDir/step.ps1" @"
+# An ExoBackup step that times itself (engine seconds) and prints its peak memory: "RESULT <s> <kB>".
+function Step([string] $Script) {
+    @"
 `$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'
 Import-Module '$module'
 `$w = [System.Diagnostics.Stopwatch]::StartNew()
@@ -113,6 +105,10 @@ $Script
 `$hwm = (Get-Content /proc/self/status | Where-Object { `$_ -like 'VmHWM:*' }) -replace '\D', ''
 "RESULT `$(`$w.Elapsed.TotalSeconds) `$hwm"
 "@
+}
+# ExoBackup as a nightly job runs it: pwsh -NoProfile -File of a script; the engine's seconds inside it too.
+function Invoke-ExoProcess([string] $Script) {
+    Set-Content "$WorkDir/step.ps1" (Step $Script)
     $r = Invoke-Process "exec $pwshCmd -NoProfile -NonInteractive -File '$WorkDir/step.ps1'"
     $line = ($r.Output -split "`n" | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1)
     if (-not $line) { throw "ExoBackup step printed no result: $($r.Output)" }
